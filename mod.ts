@@ -1,0 +1,69 @@
+/**
+ * framepipe: JPEG folders and live cameras as raw RGB frame streams for PyTorch.
+ *
+ * Decode JPEGs in pure TypeScript/WASM, resize, lay out as planar CHW (numpy
+ * `reshape(3, H, W)`), attach labels, and write self-describing frame records to stdout,
+ * a file or a socket.
+ *
+ * @example Iterate a folder as 64x48 CHW frames
+ * ```ts
+ * import { frames } from "@framepipe/framepipe";
+ * for await (const f of frames("fixtures/frames", { width: 64, height: 48 })) {
+ *   console.log(f.key, f.labels, f.data.length); // 9216 bytes each
+ * }
+ * ```
+ *
+ * @example Stream a folder to stdout in the frame format
+ * ```ts
+ * import { openImages, stdoutSink } from "@framepipe/framepipe";
+ * const src = await openImages(["fixtures/frames"], { width: 64, height: 48 });
+ * const sink = stdoutSink("frame");
+ * await sink.start(src.header);
+ * for await (const f of src) await sink.write(f);
+ * await sink.end({ frames: src.stats.frames, skipped: src.stats.skipped, errors: src.stats.errors,
+ *   dropped: 0, reconnects: 0, elapsed_s: 0, reason: "end" });
+ * ```
+ *
+ * @module
+ */
+
+export {
+  type DecodedImage,
+  type DecodeOptions,
+  DEFAULT_MAX_PIXELS,
+  DEFAULT_MAX_SCANS,
+  ImageTooLargeError,
+  type JpegDecoder,
+  JpegError,
+  type JpegInfo,
+  UnsupportedJpegError,
+} from "./src/decode/types.ts";
+export { decodeJpeg, isJpeg, readJpegInfo } from "./src/decode/mod.ts";
+export { readRgbImage, type ReadRgbImageOptions } from "./src/pipeline/read_rgb_image.ts";
+export {
+  DecodeFailedError,
+  frames,
+  type ImageFrameSource,
+  type ImagesOptions,
+  type ImageStats,
+  openImages,
+  type SkipEvent,
+} from "./src/pipeline/images.ts";
+export { renderJpeg, type RenderOptions } from "./src/pipeline/render.ts";
+export {
+  type FitMode,
+  planFit,
+  resizeInto,
+  type ResizeMode,
+  type ResizeOptions,
+} from "./src/transform/resize.ts";
+export type { Frame, Layout, StreamHeader, StreamSummary } from "./src/formats/frame.ts";
+export { readRecordHeader, RECORD_HEADER_SIZE } from "./src/formats/frame.ts";
+export { createEncoder, type FormatEncoder, type WireFormat } from "./src/formats/writers.ts";
+export { FrameStreamError, readRecords, type StreamRecord } from "./src/formats/read_stream.ts";
+export { ConsumerGoneError, type FrameSink } from "./src/sinks/sink.ts";
+export { stdoutSink, WriterSink, type WriterSinkOptions } from "./src/sinks/writer_sink.ts";
+export { openSink } from "./src/sinks/open_sink.ts";
+export { type Labeler, loadLabelFile } from "./src/labels/labels.ts";
+export { listInputs } from "./src/sources/list.ts";
+export { splitJpegStream } from "./src/sources/mjpeg_split.ts";

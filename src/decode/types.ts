@@ -1,0 +1,112 @@
+/**
+ * The decoder interface every JPEG decoder in framepipe implements, and its errors.
+ *
+ * A decoder turns JPEG bytes into an 8-bit image in interleaved (HWC) order.
+ * Resizing and the planar CHW layout are separate stages (see `src/transform/`).
+ *
+ * @module
+ */
+
+/** Default `maxPixels`: refuse images larger than this before allocating (50 megapixels). */
+export const DEFAULT_MAX_PIXELS = 50_000_000;
+
+/** Default `maxScans`: refuse progressive files with more scans than this (CPU amplification). */
+export const DEFAULT_MAX_SCANS = 1000;
+
+/** Options for {@linkcode decodeJpeg}. Every field is optional. */
+export interface DecodeOptions {
+  /** Refuse images whose declared width*height exceeds this, before allocating. Default 50e6. */
+  maxPixels?: number;
+  /** Refuse files with more scans than this. Default 1000. */
+  maxScans?: number;
+  /**
+   * DCT-domain downscale denominator: 1 (full size), 2, 4 or 8. The output is
+   * `ceil(width / scale) x ceil(height / scale)` (before orientation). Default 1.
+   */
+  scale?: 1 | 2 | 4 | 8;
+  /** Output one channel (luma) instead of RGB. Default false. */
+  gray?: boolean;
+  /** Apply the EXIF orientation tag (rotate/flip to display orientation). Default true. */
+  orientation?: boolean;
+}
+
+/** A decoded image: `data[(y * width + x) * channels + c]`. */
+export interface DecodedImage {
+  /** Width in pixels (after scaling and orientation). */
+  width: number;
+  /** Height in pixels (after scaling and orientation). */
+  height: number;
+  /** 3 for RGB, 1 for grey. */
+  channels: 1 | 3;
+  /** Interleaved pixels, `height * width * channels` bytes. */
+  data: Uint8Array;
+  /** The EXIF orientation tag found in the file (1-8, 1 when absent), applied or not. */
+  orientation: number;
+}
+
+/** What the file header says, read without decoding the scans. */
+export interface JpegInfo {
+  /** Width as stored (before orientation). */
+  width: number;
+  /** Height as stored (before orientation). */
+  height: number;
+  /** Number of colour components: 1 grey, 3 YCbCr/RGB, 4 CMYK/YCCK. */
+  components: number;
+  /** Sample precision in bits (8, or 12 for extended files). */
+  precision: number;
+  /** True for progressive (SOF2/SOF6/SOF10) files. */
+  progressive: boolean;
+  /** True for arithmetic-coded (SOF9-SOF11) files. */
+  arithmetic: boolean;
+  /** EXIF orientation tag, 1 when absent. */
+  orientation: number;
+}
+
+/** A JPEG that cannot be decoded: corrupt, truncated or not a JPEG at all. */
+export class JpegError extends Error {
+  /**
+   * @param message What could not be done and why.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "JpegError";
+  }
+}
+
+/** A valid JPEG that uses a feature this decoder does not implement (e.g. lossless, 12-bit). */
+export class UnsupportedJpegError extends JpegError {
+  /**
+   * @param message Which feature is unsupported.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "UnsupportedJpegError";
+  }
+}
+
+/** An image above the pixel (or scan) limit, refused before allocating. */
+export class ImageTooLargeError extends JpegError {
+  /**
+   * @param message The declared size and the limit.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ImageTooLargeError";
+  }
+}
+
+/** The one small interface a decoder implements, so it can be swapped. */
+export interface JpegDecoder {
+  /** A short name for logs and benches, e.g. "ts" or "wasm-simd". */
+  readonly name: string;
+  /**
+   * Decode a whole JPEG.
+   * @throws {JpegError} corrupt or truncated data
+   * @throws {UnsupportedJpegError} valid but unsupported features
+   * @throws {ImageTooLargeError} above `maxPixels` / `maxScans`
+   */
+  decode(bytes: Uint8Array, options?: DecodeOptions): DecodedImage;
+}

@@ -1,0 +1,328 @@
+/**
+ * `images`: files, folders, globs or an MJPEG stream on stdin, as an async iterable of frames.
+ *
+ * @module
+ */
+import { isJpeg, JpegError } from "../decode/mod.ts";
+import type { Frame, StreamHeader } from "../formats/frame.ts";
+import { DirLabeler, type Labeler, loadLabelFile } from "../labels/labels.ts";
+import { describeFsError } from "../sources/errors.ts";
+import { type InputFile, listInputs } from "../sources/list.ts";
+import { splitJpegStream } from "../sources/mjpeg_split.ts";
+import { type OrderOptions, planOrder, shardLength } from "../sources/sampling.ts";
+import { type Rendered, renderJpeg, type RenderOptions } from "./render.ts";
+
+/** What happened to an input that produced no frame. */
+export interface SkipEvent {
+  /** The input's key. */
+  key: string;
+  /** `not-jpeg` (content sniffing), `decode` (corrupt or unsupported), `read` (I/O). */
+  kind: "not-jpeg" | "decode" | "read";
+  /** One-line reason. */
+  reason: string;
+}
+
+/** Decodes and renders JPEG bytes, possibly on other threads (see the worker pool). */
+export interface Renderer {
+  /**
+   * Render one JPEG.
+   * @param bytes JPEG bytes (may be transferred away; do not reuse).
+   * @param options Render options.
+   * @returns The payload.
+   */
+  render(bytes: Uint8Array, options: RenderOptions): Promise<Rendered>;
+  /** Release threads. */
+  close(): void;
+}
+
+/** Renders on the calling thread. */
+export const inlineRenderer: Renderer = {
+  render: (bytes, options) => Promise.resolve(renderJpeg(bytes, options)),
+  close() {},
+};
+
+/** Options for {@linkcode openImages}. */
+export interface ImagesOptions extends RenderOptions, OrderOptions {
+  /** A `.json`/`.csv` label file, `dirs` (class from the parent folder), or a ready labeler. */
+  labels?: string | Labeler;
+  /** `skip` (default): report and count a bad input, go on. `fail`: throw {@linkcode DecodeFailedError}. */
+  onError?: "skip" | "fail";
+  /** Inputs read and decoded ahead of the consumer. Default 8. Bounds memory. */
+  prefetch?: number;
+  /** Called for every input that produced no frame. */
+  onSkip?: (event: SkipEvent) => void;
+  /** The stream read for the input `-` (default `Deno.stdin.readable`). */
+  stdin?: ReadableStream<Uint8Array>;
+  /** Where rendering happens (default: this thread). */
+  renderer?: Renderer;
+}
+
+/** A bad input with `onError: "fail"` (CLI exit code 1). */
+export class DecodeFailedError extends Error {
+  /**
+   * @param message `cannot decode "key": reason`.
+   * @param options Standard error options.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "DecodeFailedError";
+  }
+}
+
+/** Running counts of an image source. */
+export interface ImageStats {
+  /** Frames produced. */
+  frames: number;
+  /** Inputs that produced no frame. */
+  skipped: number;
+  /** Skipped because decoding or reading failed. */
+  errors: number;
+  /** Skipped because the content is not a JPEG. */
+  notJpeg: number;
+  /** Frames without a label although labels were given. */
+  unlabelled: number;
+  /** Planned inputs (per run, over all epochs), or undefined when unbounded (stdin, `--loop`). */
+  total?: number;
+  /** Input bytes read. */
+  bytesRead: number;
+}
+
+interface WorkItem {
+  key: string;
+  dir: string;
+  position: number;
+  epoch: number;
+  bytes: () => Promise<Uint8Array>;
+}
+
+type Outcome = { frame: Frame } | { skip: SkipEvent; cause?: unknown };
+
+/** A finite or endless source of frames from JPEG files. */
+export class ImageFrameSource implements AsyncIterable<Frame> {
+  /** The stream header this source describes. */
+  readonly header: StreamHeader;
+  /** Live counts. */
+  readonly stats: ImageStats;
+  #items: AsyncIterable<WorkItem>;
+  #options: ImagesOptions;
+  #labeler?: Labeler;
+
+  /** Use {@linkcode openImages}. */
+  constructor(
+    header: StreamHeader,
+    items: AsyncIterable<WorkItem>,
+    total: number | undefined,
+    options: ImagesOptions,
+    labeler?: Labeler,
+  ) {
+    this.header = header;
+    this.#items = items;
+    this.#options = options;
+    this.#labeler = labeler;
+    this.stats = {
+      frames: 0,
+      skipped: 0,
+      errors: 0,
+      notJpeg: 0,
+      unlabelled: 0,
+      total,
+      bytesRead: 0,
+    };
+  }
+
+  async #process(item: WorkItem): Promise<Outcome> {
+    const o = this.#options;
+    let bytes: Uint8Array;
+    try {
+      bytes = await item.bytes();
+    } catch (err) {
+      const e = describeFsError(err, item.key);
+      return { skip: { key: item.key, kind: "read", reason: (e as Error).message }, cause: e };
+    }
+    this.stats.bytesRead += bytes.length;
+    if (!isJpeg(bytes)) {
+      return {
+        skip: {
+          key: item.key,
+          kind: "not-jpeg",
+          reason: bytes.length === 0
+            ? "empty file"
+            : "not a JPEG (content does not start with FF D8 FF)",
+        },
+      };
+    }
+    let r: Rendered;
+    try {
+      r = await (o.renderer ?? inlineRenderer).render(bytes, o);
+    } catch (err) {
+      if (!(err instanceof JpegError)) throw err;
+      return { skip: { key: item.key, kind: "decode", reason: err.message }, cause: err };
+    }
+    let labels = this.#labeler?.lookup(item.key, item.dir);
+    if (this.#labeler && labels === undefined) this.stats.unlabelled++;
+    labels ??= [];
+    const extra: Record<string, unknown> = {};
+    if (item.epoch > 0 || o.epochs !== undefined || o.loop) extra.epoch = item.epoch;
+    return {
+      frame: {
+        ...r,
+        seq: 0,
+        position: item.position,
+        timestamp: Date.now(),
+        key: item.key,
+        labels,
+        extra,
+      },
+    };
+  }
+
+  /** Iterate frames in order, `prefetch` inputs ahead. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Frame> {
+    const prefetch = Math.max(1, this.#options.prefetch ?? 8);
+    const queue: Promise<Outcome>[] = [];
+    const it = this.#items[Symbol.asyncIterator]();
+    let exhausted = false;
+    try {
+      while (true) {
+        while (!exhausted && queue.length < prefetch) {
+          const n = await it.next();
+          if (n.done) exhausted = true;
+          else {
+            const p = this.#process(n.value);
+            p.catch(() => {}); // handled when awaited in order
+            queue.push(p);
+          }
+        }
+        const next = queue.shift();
+        if (!next) return;
+        const out = await next;
+        if ("frame" in out) {
+          out.frame.seq = this.stats.frames++;
+          yield out.frame;
+          continue;
+        }
+        this.stats.skipped++;
+        if (out.skip.kind !== "not-jpeg") this.stats.errors++;
+        else this.stats.notJpeg++;
+        if (this.#options.onError === "fail" && out.skip.kind !== "not-jpeg") {
+          throw new DecodeFailedError(`cannot decode "${out.skip.key}": ${out.skip.reason}`, {
+            cause: out.cause,
+          });
+        }
+        this.#options.onSkip?.(out.skip);
+      }
+    } finally {
+      await it.return?.();
+    }
+  }
+}
+
+/**
+ * Open files, folders, globs, or `-` (concatenated JPEGs on stdin) as a frame source.
+ *
+ * @param inputs Paths, globs, or `["-"]`.
+ * @param options Size, layout, labels, order and error handling.
+ * @returns The source; iterate it for frames, read `header` and `stats`.
+ * @throws {import("../sources/errors.ts").SourceError} missing inputs or permissions.
+ * @example
+ * ```ts
+ * import { openImages } from "./images.ts";
+ * const src = await openImages(["fixtures/frames"], { width: 64, height: 48 });
+ * for await (const frame of src) console.log(frame.key, frame.data.length);
+ * ```
+ */
+export async function openImages(
+  inputs: string[],
+  options: ImagesOptions = {},
+): Promise<ImageFrameSource> {
+  const channels = options.channels ?? 3;
+  const layout = options.layout ?? "chw";
+  const header: StreamHeader = {
+    source: `images ${inputs.join(" ")}`,
+    classes: [],
+    layout,
+    channels,
+    width: options.width ?? 0,
+    height: options.height ?? 0,
+  };
+  if (inputs.length === 1 && inputs[0] === "-") {
+    const labeler = typeof options.labels === "object" ? options.labels : undefined;
+    if (typeof options.labels === "string") {
+      if (options.labels === "dirs") {
+        throw new TypeError("--labels dirs needs files in folders, not a stream on stdin");
+      }
+    }
+    const labelerFromFile = typeof options.labels === "string"
+      ? await loadLabelFile(options.labels)
+      : labeler;
+    header.classes = labelerFromFile?.classes ?? [];
+    const stream = options.stdin ?? Deno.stdin.readable;
+    const start = options.start ?? 0, limit = options.limit ?? Infinity;
+    async function* items(): AsyncGenerator<WorkItem> {
+      let i = 0;
+      for await (const jpeg of splitJpegStream(stream)) {
+        const position = i++;
+        if (position < start) continue;
+        if (position >= start + limit) return;
+        yield {
+          key: `stdin#${position}`,
+          dir: "",
+          position,
+          epoch: 0,
+          bytes: () => Promise.resolve(jpeg),
+        };
+      }
+    }
+    return new ImageFrameSource(header, items(), undefined, options, labelerFromFile);
+  }
+  const files: InputFile[] = await listInputs(inputs);
+  let labeler: Labeler | undefined;
+  if (options.labels === "dirs") labeler = new DirLabeler(files.map((f) => f.dir));
+  else if (typeof options.labels === "string") labeler = await loadLabelFile(options.labels);
+  else labeler = options.labels;
+  header.classes = labeler?.classes ?? [];
+  const order: OrderOptions = options;
+  let total: number | undefined;
+  if (!options.loop) {
+    const per = shardLength(files.length, order);
+    const all = per * (options.epochs ?? 1);
+    const start = options.start ?? 0;
+    total = Math.max(0, Math.min(all - start, options.limit ?? Infinity));
+  }
+  async function* items(): AsyncGenerator<WorkItem> {
+    for (const p of planOrder(files.length, order)) {
+      const f = files[p.index];
+      yield {
+        key: f.key,
+        dir: f.dir,
+        position: p.position,
+        epoch: p.epoch,
+        bytes: () => Deno.readFile(f.path),
+      };
+    }
+  }
+  return new ImageFrameSource(header, items(), total, options, labeler);
+}
+
+/**
+ * Frames from files, folders, globs or `-`, as an async iterable (see {@linkcode openImages} for
+ * counts and the header).
+ *
+ * @param inputs Paths, globs, or `["-"]`; a single string is one input.
+ * @param options Size, layout, labels, order and error handling.
+ * @returns Frames in order.
+ * @example
+ * ```ts
+ * import { frames } from "./images.ts";
+ * for await (const f of frames("fixtures/frames", { width: 64, height: 48 })) {
+ *   console.log(f.key, f.labels, f.data.length); // 3*48*64 bytes, CHW
+ * }
+ * ```
+ */
+export async function* frames(
+  inputs: string | string[],
+  options: ImagesOptions = {},
+): AsyncGenerator<Frame> {
+  const src = await openImages(typeof inputs === "string" ? [inputs] : inputs, options);
+  yield* src;
+}

@@ -1,0 +1,131 @@
+/**
+ * The per-image work: JPEG bytes in, frame payload out (decode at a DCT scale chosen from the
+ * target size, orientation, colour model, resize, fit, layout). Pure and synchronous, so it runs
+ * the same on the main thread and on workers.
+ *
+ * @module
+ */
+import { decodeJpeg, readJpegInfo } from "../decode/mod.ts";
+import type { DecodeOptions } from "../decode/types.ts";
+import type { Layout } from "../formats/frame.ts";
+import { type FitMode, planFit, resizeInto, type ResizeMode } from "../transform/resize.ts";
+
+/** Options for {@linkcode renderJpeg}. */
+export interface RenderOptions {
+  /** Target size; the decoded size when absent. */
+  width?: number;
+  /** Target size; the decoded size when absent. */
+  height?: number;
+  /** 3 (RGB, default) or 1 (grey). */
+  channels?: 1 | 3;
+  /** Payload layout. Default `chw`. */
+  layout?: Layout;
+  /** Interpolation. Default `bilinear`. */
+  resize?: ResizeMode;
+  /** Aspect handling. Default `stretch`. */
+  fit?: FitMode;
+  /** Apply EXIF orientation. Default true. */
+  orientation?: boolean;
+  /** Pixel limit (decompression bombs). */
+  maxPixels?: number;
+  /** Scan limit. */
+  maxScans?: number;
+  /** Decode at 1/2, 1/4 or 1/8 scale in the DCT domain when the target is that small. Default true. */
+  dctScale?: boolean;
+}
+
+/** A rendered frame payload. */
+export interface Rendered {
+  /** Width. */
+  width: number;
+  /** Height. */
+  height: number;
+  /** Channels. */
+  channels: 1 | 3;
+  /** Layout. */
+  layout: Layout;
+  /** Payload bytes. */
+  data: Uint8Array;
+}
+
+/**
+ * Pick the largest DCT scale (1, 2, 4, 8) whose decoded image still covers the region of the
+ * source that the target shows, at no less than the target's resolution.
+ *
+ * @param srcW Display-oriented source width.
+ * @param srcH Display-oriented source height.
+ * @param dstW Target width.
+ * @param dstH Target height.
+ * @param fit Fit mode.
+ * @returns The scale denominator.
+ * @example
+ * ```ts
+ * import { chooseDctScale } from "./render.ts";
+ * chooseDctScale(1920, 1080, 853, 480, "stretch"); // 2
+ * ```
+ */
+export function chooseDctScale(
+  srcW: number,
+  srcH: number,
+  dstW: number,
+  dstH: number,
+  fit: FitMode,
+): 1 | 2 | 4 | 8 {
+  const { srcRect, dstRect } = planFit(srcW, srcH, dstW, dstH, fit);
+  for (const s of [8, 4, 2] as const) {
+    if (srcRect.w / s >= dstRect.w && srcRect.h / s >= dstRect.h) return s;
+  }
+  return 1;
+}
+
+/**
+ * Decode one JPEG and turn it into a frame payload.
+ *
+ * @param bytes The JPEG file.
+ * @param options Size, layout and decoder options.
+ * @returns The payload and its shape.
+ * @throws {import("../decode/types.ts").JpegError} when the JPEG cannot be decoded.
+ * @example
+ * ```ts
+ * import { renderJpeg } from "./render.ts";
+ * const jpeg = await Deno.readFile("fixtures/frames/169_0.jpg");
+ * const f = renderJpeg(jpeg, { width: 64, height: 48 }); // f.data.length === 3 * 64 * 48
+ * ```
+ */
+export function renderJpeg(bytes: Uint8Array, options: RenderOptions = {}): Rendered {
+  const channels = options.channels ?? 3;
+  const layout = options.layout ?? "chw";
+  const orientation = options.orientation ?? true;
+  const decodeOptions: DecodeOptions = {
+    maxPixels: options.maxPixels,
+    maxScans: options.maxScans,
+    orientation,
+    gray: channels === 1,
+    scale: 1,
+  };
+  const sized = options.width !== undefined && options.height !== undefined;
+  if (sized && (options.dctScale ?? true)) {
+    const info = readJpegInfo(bytes);
+    const swap = orientation && info.orientation >= 5 && info.orientation <= 8;
+    const w = swap ? info.height : info.width, h = swap ? info.width : info.height;
+    decodeOptions.scale = chooseDctScale(
+      w,
+      h,
+      options.width!,
+      options.height!,
+      options.fit ?? "stretch",
+    );
+  }
+  const img = decodeJpeg(bytes, decodeOptions);
+  const width = sized ? options.width! : img.width;
+  const height = sized ? options.height! : img.height;
+  const data = resizeInto(img, {
+    width,
+    height,
+    channels,
+    layout,
+    resize: options.resize,
+    fit: options.fit,
+  });
+  return { width, height, channels, layout, data };
+}

@@ -1,0 +1,118 @@
+/**
+ * A sink that encodes frames in a wire format and writes the bytes to any writer
+ * (stdout, a file, a socket), completely and in order.
+ *
+ * @module
+ */
+import type { Frame, StreamHeader, StreamSummary } from "../formats/frame.ts";
+import { createEncoder, type FormatEncoder, type WireFormat } from "../formats/writers.ts";
+import { ConsumerGoneError, type FrameSink, isConsumerGone } from "./sink.ts";
+
+/** Something with Deno's `write` contract (may write fewer bytes than asked). */
+export interface PartialWriter {
+  /** Write some of `p`; resolves with the count written. */
+  write(p: Uint8Array): Promise<number>;
+}
+
+/**
+ * Write every byte of `p`, looping over partial writes.
+ *
+ * @param w The writer.
+ * @param p The bytes.
+ * @throws {ConsumerGoneError} the reader went away.
+ */
+export async function writeAll(w: PartialWriter, p: Uint8Array): Promise<void> {
+  let off = 0;
+  try {
+    while (off < p.length) {
+      const n = await w.write(off === 0 ? p : p.subarray(off));
+      if (n <= 0) throw new ConsumerGoneError("the writer accepted no bytes");
+      off += n;
+    }
+  } catch (err) {
+    if (isConsumerGone(err)) throw new ConsumerGoneError(undefined, { cause: err });
+    throw err;
+  }
+}
+
+/** Options for {@linkcode WriterSink}. */
+export interface WriterSinkOptions {
+  /** Wire format. Default `frame`. */
+  format?: WireFormat;
+  /** Description for logs. Default `stdout`. */
+  description?: string;
+  /** Called after the sink is closed (e.g. close a socket). */
+  onClose?: () => void | Promise<void>;
+}
+
+/** Encodes frames and writes them to a {@linkcode PartialWriter}. */
+export class WriterSink implements FrameSink {
+  /** Destination for logs. */
+  readonly description: string;
+  /** Bytes written so far. */
+  bytesWritten = 0;
+  #w: PartialWriter;
+  #enc: FormatEncoder;
+  #onClose?: () => void | Promise<void>;
+  #closed = false;
+
+  /**
+   * @param writer Where the bytes go.
+   * @param options Format and description.
+   */
+  constructor(writer: PartialWriter, options: WriterSinkOptions = {}) {
+    this.#w = writer;
+    this.#enc = createEncoder(options.format ?? "frame");
+    this.description = options.description ?? "stdout";
+    this.#onClose = options.onClose;
+  }
+
+  async #send(chunks: Uint8Array[]): Promise<void> {
+    for (const c of chunks) {
+      await writeAll(this.#w, c);
+      this.bytesWritten += c.length;
+    }
+  }
+
+  /** @inheritdoc */
+  start(header: StreamHeader): Promise<void> {
+    return this.#send(this.#enc.header(header));
+  }
+
+  /** @inheritdoc */
+  write(frame: Frame): Promise<void> {
+    return this.#send(this.#enc.frame(frame));
+  }
+
+  /** @inheritdoc */
+  end(summary: StreamSummary): Promise<void> {
+    return this.#send(this.#enc.end(summary));
+  }
+
+  /** @inheritdoc */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#onClose?.();
+  }
+
+  /** @inheritdoc */
+  stats(): Record<string, unknown> {
+    return { bytes_written: this.bytesWritten };
+  }
+}
+
+/**
+ * A sink writing to standard output.
+ *
+ * @param format Wire format.
+ * @returns The sink.
+ * @example
+ * ```ts
+ * import { stdoutSink } from "./writer_sink.ts";
+ * const sink = stdoutSink("frame");
+ * ```
+ */
+export function stdoutSink(format: WireFormat = "frame"): WriterSink {
+  return new WriterSink(Deno.stdout, { format, description: "stdout" });
+}
