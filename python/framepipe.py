@@ -828,6 +828,8 @@ def _make_frame_stream() -> type:
         ``I = rank*num_workers + worker_id`` and ``N = world*num_workers`` for an optional
         ``shard=(rank, world)`` (e.g. the DDP rank and world size), so workers and ranks read
         disjoint parts that together cover the data (nothing is appended when ``N == 1``).
+        For DDP, add ``--even-shards`` to an ``images`` command so that every rank gets the
+        same number of frames (a rank that runs out first would hang the others).
         A command is re-run for every epoch (every ``iter()``). A path is re-opened every
         epoch; a file object can be read only once. Paths and file objects cannot be split:
         they need ``num_workers <= 1`` and no ``shard``.
