@@ -114,7 +114,9 @@ export function parseCommand(
     help: { type: "boolean", short: "h" },
   };
   for (const o of spec.options) {
-    options[o.name] = { type: o.type, short: o.short, multiple: o.multiple };
+    options[o.name] = { type: o.type };
+    if (o.short) options[o.name].short = o.short;
+    if (o.multiple) options[o.name].multiple = true;
   }
   try {
     const r = parseArgs(

@@ -56,6 +56,29 @@ export function handleSignals(controller: AbortController, log: Logger): () => v
 }
 
 /**
+ * The iterator's next result, or `"abort"` when the signal fires first. Unlike
+ * `Promise.race` against one long-lived abort promise, this leaves no reaction behind per call
+ * (a race would keep every frame reachable from the never-settling promise: a leak).
+ */
+function nextOrAbort<T>(
+  it: AsyncIterator<T>,
+  signal: AbortSignal,
+): Promise<IteratorResult<T> | "abort"> {
+  if (signal.aborted) return Promise.resolve("abort");
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve("abort");
+    signal.addEventListener("abort", onAbort, { once: true });
+    it.next().then((v) => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(v);
+    }, (e) => {
+      signal.removeEventListener("abort", onAbort);
+      reject(e);
+    });
+  });
+}
+
+/**
  * Pump frames into a sink.
  *
  * @param source Frames.
@@ -74,15 +97,11 @@ export async function pump(
   let reason: StreamSummary["reason"] = "end";
   let consumerGone = false;
   let failure: unknown;
-  const aborted = new Promise<"abort">((resolve) => {
-    if (controller.signal.aborted) resolve("abort");
-    controller.signal.addEventListener("abort", () => resolve("abort"), { once: true });
-  });
   const it = source[Symbol.asyncIterator]();
   try {
     await sink.start(options.header);
     while (true) {
-      const next = await Promise.race([it.next(), aborted]);
+      const next = await nextOrAbort(it, controller.signal);
       if (next === "abort") {
         reason = "signal";
         break;

@@ -66,6 +66,8 @@ export class MapLabeler implements Labeler {
   /** Class names. */
   readonly classes: string[];
   #map: Map<string, number[]>;
+  /** Basename/stem/frame-number of each label key, when unambiguous (null marks a clash). */
+  #derived = new Map<string, number[] | null>();
 
   /**
    * @param map Normalised key -> labels.
@@ -74,13 +76,26 @@ export class MapLabeler implements Labeler {
   constructor(map: Map<string, number[]>, classes: string[]) {
     this.#map = map;
     this.classes = classes;
+    for (const [k, v] of map) {
+      for (const c of candidateKeys(k).slice(1)) {
+        if (map.has(c)) continue;
+        const prev = this.#derived.get(c);
+        this.#derived.set(c, prev === undefined || prev === v ? v : null);
+      }
+    }
   }
 
   /** @inheritdoc */
   lookup(key: string, _dir: string): number[] | undefined {
-    for (const k of candidateKeys(key)) {
+    const cands = candidateKeys(key);
+    for (const k of cands) {
       const v = this.#map.get(k);
       if (v !== undefined) return v;
+    }
+    // The label file may name longer paths (frames/169_25.jpg) than the input keys (169_25.jpg).
+    for (const k of cands) {
+      const v = this.#derived.get(k);
+      if (v) return v;
     }
     return undefined;
   }
