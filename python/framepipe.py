@@ -961,6 +961,7 @@ def _parse_size(text: str) -> tuple[int, int]:
 def summarize(reader: FrameReader, on_frame: Callable[[dict[str, Any], np.ndarray], None]
               | None = None) -> dict[str, Any]:
     """Read all of ``reader`` and return summary statistics as a JSON-able dict."""
+    header = reader.header  # timing starts once the producer has started writing
     t0 = time.perf_counter()
     shapes: collections.Counter[str] = collections.Counter()
     layouts: collections.Counter[str] = collections.Counter()
@@ -968,7 +969,6 @@ def summarize(reader: FrameReader, on_frame: Callable[[dict[str, Any], np.ndarra
     unlabelled = 0
     first_key = last_key = None
     n = 0
-    header = reader.header
     for meta, arr in reader:
         n += 1
         shapes["x".join(map(str, arr.shape))] += 1
