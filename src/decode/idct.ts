@@ -166,7 +166,7 @@ export function idct8x8(blk: Int32Array, out: Uint8Array, off: number, stride: n
 }
 
 /**
- * Fill an 8x8 (or NxN) block from a DC-only coefficient set.
+ * Fill an n x n block from a DC-only coefficient set (same rounding as the full IDCT).
  *
  * @param dc Dequantised DC coefficient.
  * @param n Block size (8, 4, 2 or 1).
@@ -187,30 +187,45 @@ export function idctDcOnly(
   stride: number,
 ): void {
   const v = clamp(((dc + 4) >> 3) + 128);
-  for (let y = 0; y < n; y++) {
-    out.fill(v, off, off + n);
-    off += stride;
+  if (n === 8) {
+    for (let y = 0; y < 8; y++, off += stride) {
+      out[off] = v;
+      out[off + 1] = v;
+      out[off + 2] = v;
+      out[off + 3] = v;
+      out[off + 4] = v;
+      out[off + 5] = v;
+      out[off + 6] = v;
+      out[off + 7] = v;
+    }
+    return;
+  }
+  for (let y = 0; y < n; y++, off += stride) {
+    for (let x = 0; x < n; x++) out[off + x] = v;
   }
 }
 
-/** cos tables for the reduced IDCTs: `RED[n][x * n + u] = C(u) cos((2x+1)u pi / 2n) / 2`. */
-const RED: Float64Array[] = [];
-for (const n of [1, 2, 4]) {
-  const t = new Float64Array(n * n);
+// Reduced IDCT basis, fixed point (x 2^12): T_n[x][u] = C(u) cos((2x+1) u pi / 2n) / 2.
+function basis(n: number): Int32Array {
+  const t = new Int32Array(n * n);
   for (let x = 0; x < n; x++) {
     for (let u = 0; u < n; u++) {
-      t[x * n + u] = (u === 0 ? Math.SQRT1_2 : 1) *
-        Math.cos(((2 * x + 1) * u * Math.PI) / (2 * n)) /
-        2;
+      const c = (u === 0 ? Math.SQRT1_2 : 1) * Math.cos(((2 * x + 1) * u * Math.PI) / (2 * n)) / 2;
+      t[x * n + u] = Math.round(c * 4096);
     }
   }
-  RED[n] = t;
+  return t;
 }
-const fws = new Float64Array(16);
+const T4 = basis(4);
+const A0 = T4[0], A1 = T4[1], A2 = T4[2], A3 = T4[3]; // row x=0: c0, c1, c2, c3
+const B1 = T4[5], B3 = T4[7]; // row x=1: u=1, u=3 (u=2 is -A2)
+const H = T4[0]; // 2-point: C(0)/2 for both, and cos(pi/4)/2 for u=1
+const iws = new Int32Array(16);
 
 /**
  * Reduced-size IDCT: an n-point IDCT (n = 4, 2 or 1) of the top-left n x n
- * coefficients, giving the block downscaled by 8/n (T.81 DCT basis, same DC gain).
+ * coefficients, giving the block downscaled by 8/n (T.81 DCT basis, same DC
+ * gain), in 12-bit fixed point with 2 extra bits kept between the passes.
  *
  * @param blk 64 dequantised coefficients, natural order.
  * @param n Output block size: 4, 2 or 1.
@@ -234,22 +249,38 @@ export function idctReduced(
     out[off] = clamp(((blk[0] + 4) >> 3) + 128);
     return;
   }
-  const t = RED[n];
-  // Columns: fws[y * n + u] = sum_v t[y, v] * F(v, u)
-  for (let u = 0; u < n; u++) {
-    for (let y = 0; y < n; y++) {
-      let s = 0;
-      for (let v = 0; v < n; v++) s += t[y * n + v] * blk[v * 8 + u];
-      fws[y * n + u] = s;
-    }
+  if (n === 2) {
+    const f00 = blk[0], f01 = blk[1], f10 = blk[8], f11 = blk[9];
+    // g(x,y) = sum T2[y][v] T2[x][u] F(v,u) with T2 = [[H, H], [H, -H]].
+    const s0 = (f00 + f10) * H, d0 = (f00 - f10) * H; // column u=0, rows y=0/1
+    const s1 = (f01 + f11) * H, d1 = (f01 - f11) * H; // column u=1
+    const R = 1 << 23;
+    out[off] = clamp((((s0 + s1) * H + R) >> 24) + 128);
+    out[off + 1] = clamp((((s0 - s1) * H + R) >> 24) + 128);
+    out[off + stride] = clamp((((d0 + d1) * H + R) >> 24) + 128);
+    out[off + stride + 1] = clamp((((d0 - d1) * H + R) >> 24) + 128);
+    return;
   }
-  for (let y = 0; y < n; y++) {
-    for (let x = 0; x < n; x++) {
-      let s = 0;
-      for (let u = 0; u < n; u++) s += t[x * n + u] * fws[y * n + u];
-      const v = Math.round(s) + 128;
-      out[off + x] = v < 0 ? 0 : v > 255 ? 255 : v;
-    }
-    off += stride;
+  // 4-point: even part (u=0,2) and odd part (u=1,3); rows x=0..3:
+  // x0 = A0 f0 + A1 f1 + A2 f2 + A3 f3, x1 = A0 f0 + B1 f1 - A2 f2 + B3 f3,
+  // x2 = A0 f0 - B1 f1 - A2 f2 - B3 f3, x3 = A0 f0 - A1 f1 + A2 f2 - A3 f3.
+  for (let u = 0; u < 4; u++) {
+    const f0 = blk[u], f1 = blk[8 + u], f2 = blk[16 + u], f3 = blk[24 + u];
+    const e0 = f0 * A0 + f2 * A2, e1 = f0 * A0 - f2 * A2;
+    const o0 = f1 * A1 + f3 * A3, o1 = f1 * B1 + f3 * B3;
+    iws[u] = (e0 + o0 + 512) >> 10;
+    iws[4 + u] = (e1 + o1 + 512) >> 10;
+    iws[8 + u] = (e1 - o1 + 512) >> 10;
+    iws[12 + u] = (e0 - o0 + 512) >> 10;
+  }
+  const R = 1 << 13;
+  for (let y = 0; y < 16; y += 4, off += stride) {
+    const f0 = iws[y], f1 = iws[y + 1], f2 = iws[y + 2], f3 = iws[y + 3];
+    const e0 = f0 * A0 + f2 * A2, e1 = f0 * A0 - f2 * A2;
+    const o0 = f1 * A1 + f3 * A3, o1 = f1 * B1 + f3 * B3;
+    out[off] = clamp(((e0 + o0 + R) >> 14) + 128);
+    out[off + 1] = clamp(((e1 + o1 + R) >> 14) + 128);
+    out[off + 2] = clamp(((e1 - o1 + R) >> 14) + 128);
+    out[off + 3] = clamp(((e0 - o0 + R) >> 14) + 128);
   }
 }
