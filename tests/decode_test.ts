@@ -271,6 +271,9 @@ Deno.test("readJpegInfo() reads the header without decoding the scans", () => {
   // Header only: a bomb's header is readable (no pixel limit applies here).
   assert.equal(readJpegInfo(read("bad/bomb_40000x40000_baseline.jpg")).width, 40000);
   assert.throws(() => readJpegInfo(read("bad/png_renamed.jpg")), JpegError);
+  // Unsupported processes are still described.
+  assert.equal(readJpegInfo(read("bad/precision_12bit_gray.jpg")).precision, 12);
+  assert.equal(readJpegInfo(read("bad/lossless_sof3.jpg")).width, 96);
 });
 
 Deno.test("isJpeg() sniffs FF D8 FF", () => {

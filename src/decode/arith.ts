@@ -67,6 +67,13 @@ const AC_BINS = 256;
 /**
  * Arithmetic decoder for one scan. Statistics bins hold the state index in
  * bits 0-6 and the MPS value in bit 7.
+ *
+ * @example
+ * ```ts
+ * const a = new ArithDecoder(bytes, scanStart);
+ * a.startScan(3, [0, 1, 1], [0, 1, 1], dacDc, dacAc);
+ * const last = a.decodeBlock(blk, 0, qtable, component);
+ * ```
  */
 export class ArithDecoder {
   /** The whole file. */

@@ -510,7 +510,14 @@ export const STD_TABLES: { counts: number[]; values: number[] }[] = [
   },
 ];
 
-/** Per-component DC predictor holder (anything with a mutable `pred`). */
+/**
+ * Per-component DC predictor holder (anything with a mutable `pred`).
+ *
+ * @example
+ * ```ts
+ * const c: DcPredictor = { pred: 0 };
+ * ```
+ */
 export interface DcPredictor {
   /** Last DC value (sequential: dequantised input domain, progressive: point-transformed). */
   pred: number;
@@ -521,6 +528,13 @@ export interface DcPredictor {
  * and stopping at the next marker. Past the marker (or the end of the data)
  * it feeds zero bytes and counts them, so consuming any of them is detected
  * as "premature end of data" instead of silently decoding grey.
+ *
+ * @example
+ * ```ts
+ * const r = new HuffmanReader(bytes, scanStart);
+ * const last = r.decodeBlock(blk, dcTable, acTable, qtable, component);
+ * const next = r.finishSegment(); // offset of the marker after the scan
+ * ```
  */
 export class HuffmanReader {
   /** The whole file. */

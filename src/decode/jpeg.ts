@@ -181,7 +181,7 @@ class Decoder {
       pos += len;
       if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) {
         if (this.frame) throw new JpegError("corrupt JPEG structure: two SOF markers");
-        this.startFrame(parseSof(d, p, plen, m, this.maxPixels), headerOnly);
+        this.startFrame(parseSof(d, p, plen, m, this.maxPixels, !headerOnly), headerOnly);
         continue;
       }
       switch (m) {

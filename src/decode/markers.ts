@@ -64,16 +64,32 @@ export interface ScanHeader {
 }
 
 /**
- * Read a big-endian 16-bit value.
+ * Read a big-endian 16-bit value (the caller checks bounds).
+ *
  * @param d Bytes.
  * @param p Offset.
  * @returns The value.
+ * @throws Never.
+ * @example
+ * ```ts
+ * u16(new Uint8Array([0x01, 0x02]), 0); // 258
+ * ```
  */
 export function u16(d: Uint8Array, p: number): number {
   return (d[p] << 8) | d[p + 1];
 }
 
-/** Human name of a marker, e.g. `0xC4` -> "DHT (0xC4)". */
+/**
+ * Human name of a marker for messages.
+ *
+ * @param m The marker byte (after 0xFF).
+ * @returns e.g. `"DHT (0xC4)"`, or the hex value for unknown markers.
+ * @throws Never.
+ * @example
+ * ```ts
+ * markerName(0xe1); // "APP1 (0xE1)"
+ * ```
+ */
 export function markerName(m: number): string {
   const hex = "0x" + m.toString(16).toUpperCase().padStart(2, "0");
   const names: Record<number, string> = {
@@ -107,10 +123,16 @@ function fmtMp(px: number): string {
  * @param len Payload length.
  * @param marker The SOF marker.
  * @param maxPixels Pixel limit.
+ * @param decoding When false (header inspection), 12-bit, lossless and hierarchical
+ *   frames are described instead of refused.
  * @returns The frame header.
  * @throws {UnsupportedJpegError} lossless, hierarchical or 12-bit frames.
  * @throws {ImageTooLargeError} above `maxPixels`.
  * @throws {JpegError} malformed header.
+ * @example
+ * ```ts
+ * const f = parseSof(bytes, p, len, 0xc0, 50e6);
+ * ```
  */
 export function parseSof(
   d: Uint8Array,
@@ -118,16 +140,19 @@ export function parseSof(
   len: number,
   marker: number,
   maxPixels: number,
+  decoding = true,
 ): FrameHeader {
   const kind = marker & 0x0f;
-  if (kind === 3 || kind === 7 || kind === 11 || kind === 15) {
+  if (!decoding) {
+    // Header inspection only: describe whatever the frame declares.
+  } else if (kind === 3 || kind === 7 || kind === 11 || kind === 15) {
     throw new UnsupportedJpegError(
-      `lossless JPEG (${markerName(marker)}) is not supported`,
+      `lossless JPEG (SOF${kind}) is not supported`,
     );
   }
-  if (kind >= 5 && kind !== 9 && kind !== 10) {
+  if (decoding && kind >= 5 && kind !== 9 && kind !== 10) {
     throw new UnsupportedJpegError(
-      `hierarchical JPEG (${markerName(marker)}) is not supported`,
+      `hierarchical JPEG (SOF${kind}) is not supported`,
     );
   }
   if (len < 6) throw new JpegError(`frame header ${markerName(marker)} is too short`);
@@ -135,7 +160,7 @@ export function parseSof(
   const height = u16(d, p + 1);
   const width = u16(d, p + 3);
   const nc = d[p + 5];
-  if (precision !== 8) {
+  if (precision !== 8 && (decoding || precision < 2 || precision > 16)) {
     if (precision === 12 || precision === 16) {
       throw new UnsupportedJpegError(`${precision}-bit JPEG is not supported (only 8-bit samples)`);
     }
@@ -149,7 +174,7 @@ export function parseSof(
   if (len < 6 + nc * 3) {
     throw new JpegError(`frame header is too short for its ${nc} components`);
   }
-  if (nc !== 1 && nc !== 3 && nc !== 4) {
+  if (decoding && nc !== 1 && nc !== 3 && nc !== 4) {
     throw new UnsupportedJpegError(`${nc}-component JPEG is not supported`);
   }
   if (width * height > maxPixels) {
@@ -198,7 +223,12 @@ export function parseSof(
  * @param p Payload offset.
  * @param len Payload length.
  * @param tables Destination, indexed by table id.
+ * @returns Nothing; fills `tables`.
  * @throws {JpegError} malformed segment.
+ * @example
+ * ```ts
+ * parseDqt(bytes, p, len, qtables);
+ * ```
  */
 export function parseDqt(
   d: Uint8Array,
@@ -232,7 +262,12 @@ export function parseDqt(
  * @param len Payload length.
  * @param dc DC tables by id.
  * @param ac AC tables by id.
+ * @returns Nothing; fills `dc` / `ac`.
  * @throws {JpegError} malformed or oversubscribed table.
+ * @example
+ * ```ts
+ * parseDht(bytes, p, len, dcTables, acTables);
+ * ```
  */
 export function parseDht(
   d: Uint8Array,
@@ -281,6 +316,10 @@ export function parseDht(
  * @param frame The frame header.
  * @returns The scan header.
  * @throws {JpegError} unknown components or bad progressive parameters.
+ * @example
+ * ```ts
+ * const scan = parseSos(bytes, p, len, frame);
+ * ```
  */
 export function parseSos(d: Uint8Array, p: number, len: number, frame: FrameHeader): ScanHeader {
   if (len < 1) throw new JpegError("SOS segment is empty");

@@ -13,7 +13,15 @@ const H2V2 = 2;
 const H1V2 = 3;
 const NEAREST = 4;
 
-/** Produces upsampled rows of one component plane. */
+/**
+ * Produces upsampled rows of one component plane.
+ *
+ * @example
+ * ```ts
+ * const u = new RowUpsampler(cbPlane, stride, 80, 60, 1, 1, 2, 2, 160, true);
+ * u.row(7); // u.arr[u.off .. u.off + 160) is output row 7 of Cb
+ * ```
+ */
 export class RowUpsampler {
   /** Buffer holding the current row (the plane itself for full-resolution components). */
   arr: Uint8Array;
@@ -25,7 +33,6 @@ export class RowUpsampler {
   private readonly pw: number;
   private readonly ph: number;
   private readonly outW: number;
-  private readonly hs: number;
   private readonly vs: number;
   private readonly vmax: number;
   private readonly buf: Uint8Array;
@@ -61,7 +68,6 @@ export class RowUpsampler {
     this.pw = pw;
     this.ph = ph;
     this.outW = outW;
-    this.hs = h;
     this.vs = v;
     this.vmax = vmax;
     let mode = NEAREST;
