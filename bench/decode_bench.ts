@@ -136,6 +136,25 @@ try {
   bench("wasm-simd full-scale -> grey", frames, mp, (b) => {
     dec.decodeView(b, { width: 1920, height: 1080, layout: "chw", channels: 1, resize: "nearest" });
   });
+  if (Deno.env.get("FASTPATH_PROFILE")) {
+    const req = {
+      width: 1920,
+      height: 1080,
+      layout: "chw",
+      channels: 3,
+      resize: "nearest",
+    } as const;
+    bench("  profile: entropy decoding only", frames, mp, (b) => {
+      dec.decodeView(b, { ...req, profileStages: 3 });
+    });
+    bench("  profile: entropy + IDCT (scale 1)", frames, mp, (b) => {
+      dec.decodeView(b, { ...req, profileStages: 1 });
+    });
+    const small = { ...req, width: 853, height: 480, resize: "bilinear" } as const;
+    bench("  profile: entropy + IDCT (scale 1/2)", frames, mp, (b) => {
+      dec.decodeView(b, { ...small, profileStages: 1 });
+    });
+  }
   const tj = await run("tjbench", [files[0], "-benchtime", "2", "-warmup", "1"]);
   if (tj.ok) {
     // tjbench prints "Decompress ... Throughput: N Megapixels/sec"

@@ -86,6 +86,11 @@ export interface FastDecodeRequest {
   orientation?: boolean;
   /** Triangle-filter ("fancy") chroma upsampling like libjpeg's default. Default true. */
   fancyUpsampling?: boolean;
+  /**
+   * Benchmarking only: 1 = stop after entropy decoding + IDCT (no output stage),
+   * 3 = entropy decoding only. The output is then garbage.
+   */
+  profileStages?: number;
 }
 
 // Parameter / result slots, mirrored from c/jpeg.c.
@@ -109,6 +114,7 @@ const P = {
   MAXSCANS: 16,
   ORIENT: 17,
   FANCY: 18,
+  PROFILE: 19,
 } as const;
 const R = {
   STATUS: 0,
@@ -366,6 +372,7 @@ export class FastJpegDecoder {
       p[P.MAXSCANS] = req.maxScans ?? DEFAULT_MAX_SCANS;
       p[P.ORIENT] = req.orientation === false ? 0 : 1;
       p[P.FANCY] = req.fancyUpsampling === false ? 0 : 1;
+      p[P.PROFILE] = req.profileStages ?? 0;
     }, req.maxPixels ?? DEFAULT_MAX_PIXELS);
     return ok ? this.#outView() : null;
   }

@@ -52,7 +52,7 @@ enum {
 /* ---- parameters / results shared with TS -------------------------------- */
 enum {
   P_LEN, P_MODE, P_SCALE, P_DSTW, P_DSTH, P_LAYOUT, P_CHANNELS, P_RESIZE, P_SRCX, P_SRCY, P_SRCW,
-  P_SRCH, P_DRX, P_DRY, P_DRW, P_DRH, P_MAXSCANS, P_ORIENT, P_FANCY, P_COUNT
+  P_SRCH, P_DRX, P_DRY, P_DRW, P_DRH, P_MAXSCANS, P_ORIENT, P_FANCY, P_PROFILE, P_COUNT
 };
 enum {
   R_STATUS, R_DETAIL, R_OUTPTR, R_OUTW, R_OUTH, R_CHANNELS, R_ORIENT, R_W, R_H, R_NCOMP, R_SCALE,
@@ -453,20 +453,41 @@ INLINE u8 fclamp(float v) {
   if (v >= 255.0f) return 255;
   return (u8)(int)v;
 }
+INLINE void transpose4f(v128_t *r) {
+  v128_t a = wasm_i32x4_shuffle(r[0], r[1], 0, 4, 1, 5), b = wasm_i32x4_shuffle(r[2], r[3], 0, 4, 1, 5);
+  v128_t c = wasm_i32x4_shuffle(r[0], r[1], 2, 6, 3, 7), d = wasm_i32x4_shuffle(r[2], r[3], 2, 6, 3, 7);
+  r[0] = wasm_i64x2_shuffle(a, b, 0, 2);
+  r[1] = wasm_i64x2_shuffle(a, b, 1, 3);
+  r[2] = wasm_i64x2_shuffle(c, d, 0, 2);
+  r[3] = wasm_i64x2_shuffle(c, d, 1, 3);
+}
 NOINLINE void idct4x4(const i16 *blk, const i16 *q, u8 *out, int stride) {
-  float t[4][4];
-  for (int l = 0; l < 4; l++) /* columns */
-    for (int m = 0; m < 4; m++) {
-      float s = 0;
-      for (int k = 0; k < 4; k++) s += g_m4[m][k] * (float)(blk[k * 8 + l] * q[k * 8 + l]);
-      t[m][l] = s;
-    }
-  for (int m = 0; m < 4; m++)
-    for (int n = 0; n < 4; n++) {
-      float s = 0;
-      for (int l = 0; l < 4; l++) s += g_m4[n][l] * t[m][l];
-      out[m * stride + n] = fclamp(s);
-    }
+  v128_t F[4], T[4];
+  for (int k = 0; k < 4; k++)
+    F[k] = wasm_f32x4_convert_i32x4(
+        wasm_i32x4_mul(wasm_i32x4_load16x4(blk + 8 * k), wasm_i32x4_load16x4(q + 8 * k)));
+  for (int m = 0; m < 4; m++) {
+    v128_t acc = wasm_f32x4_mul(F[0], wasm_f32x4_splat(g_m4[m][0]));
+    for (int k = 1; k < 4; k++) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(F[k], wasm_f32x4_splat(g_m4[m][k])));
+    T[m] = acc; /* T[m] lane l = pass-1 value at row m, column l */
+  }
+  transpose4f(T); /* T[l] lane m */
+  for (int n = 0; n < 4; n++) {
+    v128_t acc = wasm_f32x4_mul(T[0], wasm_f32x4_splat(g_m4[n][0]));
+    for (int l = 1; l < 4; l++) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(T[l], wasm_f32x4_splat(g_m4[n][l])));
+    F[n] = acc; /* F[n] lane m = out[m][n] */
+  }
+  transpose4f(F); /* F[m] lane n */
+  v128_t bias = wasm_f32x4_splat(128.5f);
+  v128_t i0 = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_add(F[0], bias));
+  v128_t i1 = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_add(F[1], bias));
+  v128_t i2 = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_add(F[2], bias));
+  v128_t i3 = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_add(F[3], bias));
+  v128_t p = wasm_u8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(i0, i1), wasm_i16x8_narrow_i32x4(i2, i3));
+  wasm_v128_store32_lane(out, p, 0);
+  wasm_v128_store32_lane(out + stride, p, 1);
+  wasm_v128_store32_lane(out + 2 * stride, p, 2);
+  wasm_v128_store32_lane(out + 3 * stride, p, 3);
 }
 NOINLINE void idct2x2(const i16 *blk, const i16 *q, u8 *out, int stride) {
   float c00 = (float)(blk[0] * q[0]), c01 = (float)(blk[1] * q[1]);
@@ -479,7 +500,9 @@ NOINLINE void idct2x2(const i16 *blk, const i16 *q, u8 *out, int stride) {
 }
 
 /* Dispatch by DCT scale. ac = block has non-zero AC coefficients. */
+static int g_skip_idct;
 INLINE void idct_block(const i16 *blk, const i16 *q, u8 *out, int stride, int ac) {
+  if (UNLIKELY(g_skip_idct)) return;
   switch (D.scale) {
   case 1:
     if (ac) idct8x8(blk, q, out, stride);
@@ -1043,6 +1066,9 @@ typedef struct {
   Tap *xt, *yt;
   i16 *xw, *yw;
   int maxny, maxnx;
+  const i16 **rows;
+  i32 *x0, *x1;  /* 2-tap horizontal form (maxnx <= 2) */
+  i32 *xw0, *xw1;
   i16 *ring;   /* (maxny + 1) slots * nch * dw */
   int *tags;
   i32 *acc;
@@ -1051,16 +1077,68 @@ typedef struct {
 static Resampler RS;
 
 static void hfilter(const u8 *src, i16 *dst) {
+  int dw = RS.dw;
+  if (RS.maxnx <= 2) {
+    const i32 *x0 = RS.x0, *x1 = RS.x1, *w0 = RS.xw0, *w1 = RS.xw1;
+    for (int d = 0; d < dw; d++) dst[d] = (i16)((w0[d] * src[x0[d]] + w1[d] * src[x1[d]] + 64) >> 7);
+    return;
+  }
   const Tap *xt = RS.xt;
   const i16 *xw = RS.xw;
-  int dw = RS.dw;
   for (int d = 0; d < dw; d++) {
     const Tap t = xt[d];
     const u8 *s = src + t.start;
     const i16 *w = xw + t.w;
-    i32 acc = 0;
+    i32 acc = 64;
     for (int j = 0; j < t.n; j++) acc += w[j] * s[j];
-    dst[d] = (i16)((acc + 64) >> 7);
+    dst[d] = (i16)(acc >> 7);
+  }
+}
+
+/* Vertical pass for one channel: n rows of horizontally filtered values
+ * (value * 128) with 14-bit weights -> u8 row (contiguous). */
+static void vfilter(const i16 **rows, const i16 *w, int n, u8 *o, int dw) {
+  int x = 0;
+  if (n == 1) {
+    const i16 *r0 = rows[0];
+    v128_t rnd = wasm_i16x8_splat(64);
+    for (; x + 16 <= dw; x += 16) {
+      v128_t a = wasm_u16x8_shr(wasm_i16x8_add(wasm_v128_load(r0 + x), rnd), 7);
+      v128_t b = wasm_u16x8_shr(wasm_i16x8_add(wasm_v128_load(r0 + x + 8), rnd), 7);
+      wasm_v128_store(o + x, wasm_u8x16_narrow_i16x8(a, b));
+    }
+    for (; x < dw; x++) { int v = (r0[x] + 64) >> 7; o[x] = (u8)(v > 255 ? 255 : v); }
+    return;
+  }
+  if (n == 2) {
+    const i16 *r0 = rows[0], *r1 = rows[1];
+    v128_t wp = wasm_i32x4_splat((i32)(((u32)(u16)w[1] << 16) | (u16)w[0]));
+    v128_t rnd = wasm_i32x4_splat(1 << 20);
+    for (; x + 8 <= dw; x += 8) {
+      v128_t a = wasm_v128_load(r0 + x), b = wasm_v128_load(r1 + x);
+      v128_t lo = wasm_i16x8_shuffle(a, b, 0, 8, 1, 9, 2, 10, 3, 11);
+      v128_t hi = wasm_i16x8_shuffle(a, b, 4, 12, 5, 13, 6, 14, 7, 15);
+      v128_t sl = wasm_i32x4_shr(wasm_i32x4_add(wasm_i32x4_dot_i16x8(lo, wp), rnd), 21);
+      v128_t sh = wasm_i32x4_shr(wasm_i32x4_add(wasm_i32x4_dot_i16x8(hi, wp), rnd), 21);
+      v128_t p = wasm_u8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(sl, sh), sl);
+      wasm_v128_store64_lane(o + x, p, 0);
+    }
+    for (; x < dw; x++) {
+      int v = (w[0] * r0[x] + w[1] * r1[x] + (1 << 20)) >> 21;
+      o[x] = (u8)(v > 255 ? 255 : v);
+    }
+    return;
+  }
+  i32 *acc = RS.acc;
+  for (x = 0; x < dw; x++) acc[x] = 1 << 20;
+  for (int j = 0; j < n; j++) {
+    const i16 *r = rows[j];
+    i32 wj = w[j];
+    for (x = 0; x < dw; x++) acc[x] += wj * r[x];
+  }
+  for (x = 0; x < dw; x++) {
+    int v = acc[x] >> 21;
+    o[x] = (u8)(v > 255 ? 255 : v);
   }
 }
 
@@ -1068,6 +1146,7 @@ static void resample_run(u8 *out) {
   int slots = RS.maxny + 1, nch = RS.nch, dw = RS.dw;
   for (int s = 0; s < slots; s++) RS.tags[s] = -1;
   u32 plane = (u32)RS.outw * RS.outh;
+  const i16 **rows = RS.rows;
   for (int dy = 0; dy < RS.dh; dy++) {
     const Tap t = RS.yt[dy];
     for (int j = 0; j < t.n; j++) {
@@ -1078,30 +1157,19 @@ static void resample_run(u8 *out) {
         RS.tags[slot] = sy;
       }
     }
+    u32 oy = (u32)(RS.dy0 + dy);
     for (int c = 0; c < nch; c++) {
-      i32 *acc = RS.acc;
-      for (int x = 0; x < dw; x++) acc[x] = 1 << 20;
-      for (int j = 0; j < t.n; j++) {
-        int sy = t.start + j, slot = sy % slots;
-        const i16 *row = RS.ring + ((u32)slot * nch + c) * dw;
-        i32 w = RS.yw[t.w + j];
-        for (int x = 0; x < dw; x++) acc[x] += w * row[x];
-      }
-      u32 oy = (u32)(RS.dy0 + dy);
-      if (RS.layout == 0) {
-        u8 *o = out + c * plane + oy * RS.outw + RS.dx0;
-        for (int x = 0; x < dw; x++) {
-          int v = acc[x] >> 21;
-          o[x] = (u8)(v > 255 ? 255 : v);
-        }
+      int n = t.n;
+      for (int j = 0; j < n; j++) rows[j] = RS.ring + ((u32)((t.start + j) % slots) * nch + c) * dw;
+      if (RS.layout == 0 || nch == 1) {
+        vfilter(rows, RS.yw + t.w, n, out + c * plane + oy * RS.outw + RS.dx0, dw);
       } else {
-        u8 *o = out + (oy * RS.outw + RS.dx0) * nch + c;
-        for (int x = 0; x < dw; x++) {
-          int v = acc[x] >> 21;
-          o[x * nch] = (u8)(v > 255 ? 255 : v);
-        }
+        u8 *tmp = RS.srow[c];
+        vfilter(rows, RS.yw + t.w, n, tmp, dw);
       }
     }
+    if (RS.layout == 1 && nch == 3)
+      interleave3(RS.srow[0], RS.srow[1], RS.srow[2], out + (oy * RS.outw + RS.dx0) * 3, dw);
   }
 }
 
@@ -1316,6 +1384,21 @@ static int setup_frame(void) {
     int method = P[P_RESIZE];
     RS.maxnx = build_taps(RS.xt, RS.xw, drw, sx / s, swd / s, g_outw, method);
     RS.maxny = build_taps(RS.yt, RS.yw, drh, sy / s, shd / s, g_outh, method);
+    RS.rows = arena_alloc((u64)RS.maxny * sizeof(i16 *));
+    RS.x0 = arena_alloc((u64)drw * 4);
+    RS.x1 = arena_alloc((u64)drw * 4);
+    RS.xw0 = arena_alloc((u64)drw * 4);
+    RS.xw1 = arena_alloc((u64)drw * 4);
+    if (!RS.rows || !RS.x0 || !RS.x1 || !RS.xw0 || !RS.xw1) FAIL(E_OOM);
+    if (RS.maxnx <= 2) {
+      for (int d = 0; d < drw; d++) {
+        Tap t = RS.xt[d];
+        RS.x0[d] = t.start;
+        RS.xw0[d] = RS.xw[t.w];
+        RS.x1[d] = t.n == 2 ? t.start + 1 : t.start;
+        RS.xw1[d] = t.n == 2 ? RS.xw[t.w + 1] : 0;
+      }
+    }
     RS.ring = arena_alloc((u64)(RS.maxny + 1) * nch * drw * 2);
     RS.tags = arena_alloc((u64)(RS.maxny + 1) * 4);
     RS.acc = arena_alloc((u64)drw * 4 + 64);
@@ -1485,6 +1568,7 @@ static int decode_main(void) {
     else if (!D.jfif && D.comp[0].id == 'R' && D.comp[1].id == 'G' && D.comp[2].id == 'B') D.rgb = 1;
   }
   if (D.progressive) idct_all_progressive();
+  if (g_params[P_PROFILE] & 1) return ST_OK; /* profiling: skip the output stage */
   return output_image();
 }
 
@@ -1507,6 +1591,7 @@ EXPORT("fp_decode") i32 fp_decode(double max_pixels) {
   mem_zero(&D, sizeof D);
   for (int i = 0; i < R_COUNT; i++) g_result[i] = 0;
   g_pmax = max_pixels;
+  g_skip_idct = (g_params[P_PROFILE] & 2) != 0; /* profiling: entropy decoding only */
   g_arena_ptr = arena_base();
   D.orientation = 1;
   D.data = (const u8 *)(unsigned long)in_base();
