@@ -1069,6 +1069,7 @@ typedef struct {
   const i16 **rows;
   i32 *x0, *x1;  /* 2-tap horizontal form (maxnx <= 2) */
   i32 *xw0, *xw1;
+  i32 *xw4; /* 4-tap padded weights (2 < maxnx <= 4) */
   i16 *ring;   /* (maxny + 1) slots * nch * dw */
   int *tags;
   i32 *acc;
@@ -1081,6 +1082,14 @@ static void hfilter(const u8 *src, i16 *dst) {
   if (RS.maxnx <= 2) {
     const i32 *x0 = RS.x0, *x1 = RS.x1, *w0 = RS.xw0, *w1 = RS.xw1;
     for (int d = 0; d < dw; d++) dst[d] = (i16)((w0[d] * src[x0[d]] + w1[d] * src[x1[d]] + 64) >> 7);
+    return;
+  }
+  if (RS.maxnx <= 4) {
+    const i32 *x0 = RS.x0, *w = RS.xw4;
+    for (int d = 0; d < dw; d++, w += 4) {
+      const u8 *s = src + x0[d];
+      dst[d] = (i16)((w[0] * s[0] + w[1] * s[1] + w[2] * s[2] + w[3] * s[3] + 64) >> 7);
+    }
     return;
   }
   const Tap *xt = RS.xt;
@@ -1390,6 +1399,16 @@ static int setup_frame(void) {
     RS.xw0 = arena_alloc((u64)drw * 4);
     RS.xw1 = arena_alloc((u64)drw * 4);
     if (!RS.rows || !RS.x0 || !RS.x1 || !RS.xw0 || !RS.xw1) FAIL(E_OOM);
+    RS.xw4 = 0;
+    if (RS.maxnx > 2 && RS.maxnx <= 4) {
+      RS.xw4 = arena_alloc((u64)drw * 16);
+      if (!RS.xw4) FAIL(E_OOM);
+      for (int d = 0; d < drw; d++) {
+        Tap t = RS.xt[d];
+        RS.x0[d] = t.start; /* start + 3 stays inside the row slack (64 bytes) */
+        for (int j = 0; j < 4; j++) RS.xw4[4 * d + j] = j < t.n ? RS.xw[t.w + j] : 0;
+      }
+    }
     if (RS.maxnx <= 2) {
       for (int d = 0; d < drw; d++) {
         Tap t = RS.xt[d];
