@@ -314,7 +314,7 @@ export class ArithDecoder {
       v += 1;
       if (sign) v = -v;
       const z = ZIGZAG[k];
-      out[off + z] = mul ? v * mul[z] : v * (1 << shift);
+      out[off + z] = mul ? ((v << 16) >> 16) * mul[z] : v * (1 << shift);
       last = k;
     }
     return last;
@@ -323,7 +323,7 @@ export class ArithDecoder {
   /** Sequential block, dequantised into `blk` (zeroed); returns the last non-zero k. */
   decodeBlock(blk: Int32Array, ci: number, q: Int32Array, c: DcPredictor): number {
     c.pred += this.dcDiff(ci);
-    blk[0] = c.pred * q[0];
+    blk[0] = ((c.pred << 16) >> 16) * q[0];
     return this.acBand(ci, 1, 63, blk, 0, q, 0);
   }
 

@@ -684,7 +684,8 @@ export class HuffmanReader {
       pred += this.receiveExtend(s);
       c.pred = pred;
     }
-    blk[0] = pred * q[0];
+    // Coefficients are 16-bit (libjpeg JCOEF): wrap like it does on garbage input.
+    blk[0] = ((pred << 16) >> 16) * q[0];
     let last = 0;
     for (let k = 1; k < 64;) {
       const rs = this.huff(ac);

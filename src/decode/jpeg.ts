@@ -157,10 +157,8 @@ class Decoder {
         break;
       }
       if (m === 0xd8) throw new JpegError("corrupt JPEG structure: a second SOI marker");
-      if (m >= 0xd0 && m <= 0xd7) {
-        throw new JpegError(`corrupt JPEG structure: ${markerName(m)} outside a scan`);
-      }
-      if (m === 0x01) continue; // TEM: no length
+      // RSTn outside a scan (e.g. after the last MCU) and TEM carry no length: skip, as libjpeg does.
+      if ((m >= 0xd0 && m <= 0xd7) || m === 0x01) continue;
       if (m === 0x00 || m < 0xc0) {
         throw new JpegError(`corrupt JPEG structure: unknown marker ${hex2(m)}`);
       }
