@@ -6,7 +6,9 @@
  */
 import type { Frame, Layout, StreamHeader, StreamSummary } from "../formats/frame.ts";
 import { WIRE_FORMATS, type WireFormat } from "../formats/writers.ts";
+import { NET_OPTIONS, type NetOptions, parseNetOptions } from "../net/options.ts";
 import { openSink } from "../sinks/open_sink.ts";
+import "../sinks/tcp.ts"; // registers tcp://, tcps:// and --listen
 import { FIT_MODES, type FitMode, RESIZE_MODES, type ResizeMode } from "../transform/resize.ts";
 import { type OptionSpec, parseChoice, parseSize, type Values } from "./args.ts";
 import type { Logger } from "./log.ts";
@@ -51,9 +53,11 @@ export const OUTPUT_OPTIONS: OptionSpec[] = [
     short: "o",
     arg: "DEST",
     default: "-",
-    help: "- (stdout) or a file path",
+    help:
+      "- (stdout), a file path, or tcp://HOST:PORT | tcps://HOST:PORT (connect to a listening consumer)",
   },
   { name: "quiet", type: "boolean", short: "q", help: "no informational messages on stderr" },
+  ...NET_OPTIONS,
 ];
 
 /** Parsed output options. */
@@ -76,6 +80,8 @@ export interface OutputOptions {
   out: string;
   /** Quiet. */
   quiet: boolean;
+  /** Network options (`--listen`, `--token`, TLS, `--slow`, ...); absent when built by hand. */
+  net?: NetOptions;
 }
 
 /**
@@ -97,6 +103,7 @@ export function parseOutputOptions(v: Values): OutputOptions {
     format: parseChoice("format", (v.format as string) ?? "frame", WIRE_FORMATS),
     out: (v.out as string) ?? "-",
     quiet: v.quiet === true,
+    net: parseNetOptions(v, (v.out as string) ?? "-"),
   };
 }
 
@@ -124,10 +131,15 @@ export interface RunStreamOptions {
  */
 export async function runStream(options: RunStreamOptions): Promise<PumpResult> {
   const { output, log } = options;
-  const sink = await openSink(output.out, { format: output.format });
   const controller = new AbortController();
   const unlisten = handleSignals(controller, log);
   try {
+    const sink = await openSink(output.out, {
+      format: output.format,
+      net: output.net,
+      log,
+      signal: controller.signal,
+    });
     const result = await pump(options.source(controller.signal), {
       header: options.header,
       sink,

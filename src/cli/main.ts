@@ -13,6 +13,8 @@ import { StreamSplitError } from "../sources/mjpeg_split.ts";
 import { SinkError } from "../sinks/open_sink.ts";
 import { suggest, UsageError } from "./args.ts";
 import { imagesCommand } from "./images.ts";
+import { inspectCommand } from "./inspect.ts";
+import { NetworkError } from "../net/errors.ts";
 import { Logger } from "./log.ts";
 
 /** A subcommand: its one-line summary and its runner. */
@@ -28,6 +30,10 @@ export const COMMANDS = new Map<string, Command>([
   ["images", {
     summary: "stream JPEG files, folders, globs or stdin as raw RGB frames",
     run: imagesCommand,
+  }],
+  ["inspect", {
+    summary: "summarise a frame stream from stdin, a file or a --listen server (tcp://)",
+    run: inspectCommand,
   }],
 ]);
 
@@ -45,7 +51,7 @@ export function registerCommand(name: string, command: Command): void {
 const SETUP_ERRORS = [UsageError, SourceError, SinkError, LabelError];
 
 /** Setup error classes other modules add (capture, network, redis). */
-export const EXTRA_SETUP_ERRORS: (new (...a: never[]) => Error)[] = [];
+export const EXTRA_SETUP_ERRORS: (new (...a: never[]) => Error)[] = [NetworkError];
 
 function help(): string {
   const w = Math.max(...[...COMMANDS.keys()].map((k) => k.length)) + 2;

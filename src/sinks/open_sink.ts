@@ -4,6 +4,7 @@
  * @module
  */
 import type { WireFormat } from "../formats/writers.ts";
+import type { NetOptions } from "../net/options.ts";
 import type { FrameSink } from "./sink.ts";
 import { stdoutSink, WriterSink } from "./writer_sink.ts";
 
@@ -23,6 +24,12 @@ export class SinkError extends Error {
 export interface OpenSinkOptions {
   /** Wire format. */
   format: WireFormat;
+  /** Network options (`--listen`, token, TLS, ...), read by the `tcp:`/`listen:` factories. */
+  net?: NetOptions;
+  /** Where sinks that talk to peers report connections and drops. */
+  log?: { info(msg: string): void; warn(msg: string): void };
+  /** Aborted on SIGINT/SIGTERM: sinks stop waiting for peers. */
+  signal?: AbortSignal;
 }
 
 /** A sink factory for a URL scheme (`tcp:`, `redis:`, ...), registered by the sink modules. */
@@ -54,15 +61,26 @@ export function registerSink(scheme: string, factory: SinkFactory): void {
  * ```
  */
 export async function openSink(dest: string, options: OpenSinkOptions): Promise<FrameSink> {
+  if (options.net?.listen) {
+    // `--listen HOST:PORT` is served by the factory registered as "listen:" (src/sinks/tcp.ts)
+    const f = factories.get("listen:");
+    if (!f) throw new SinkError("--listen is not available (src/sinks/tcp.ts is not loaded)");
+    const { hostname, port } = options.net.listen;
+    const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+    return await f(new URL(`tcp://${host}:${port}`), options);
+  }
   if (dest === "-" || dest === "stdout") return stdoutSink(options.format);
   const m = /^([a-z][a-z0-9+.-]*):\/\//i.exec(dest);
   if (m) {
     const scheme = m[1].toLowerCase() + ":";
-    const f = factories.get(scheme);
+    const f = scheme === "listen:" ? undefined : factories.get(scheme);
     if (!f) {
       throw new SinkError(
         `--out ${dest}: unknown destination scheme "${m[1]}"; use -, a file path${
-          factories.size ? ", or " + [...factories.keys()].map((k) => k + "//...").join(", ") : ""
+          factories.size
+            ? ", or " + [...factories.keys()].filter((k) => k !== "listen:").map((k) => k + "//...")
+              .join(", ")
+            : ""
         }`,
       );
     }

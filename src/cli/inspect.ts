@@ -1,0 +1,321 @@
+/**
+ * `framepipe inspect [SOURCE]`: read a `frame` stream (stdin, a file, or `tcp://HOST:PORT` as a
+ * consumer of a `--listen` server) and print a summary: frames, sizes, layouts, labels with class
+ * names, rates, gaps, end-of-stream counts, first and last keys.
+ *
+ * @module
+ */
+import { FrameStreamError, readRecords, type StreamRecord } from "../formats/read_stream.ts";
+import { connectStream } from "../net/consumer.ts";
+import { resolveToken } from "../net/handshake.ts";
+import { isConsumerGone } from "../sinks/sink.ts";
+import { SourceError } from "../sources/errors.ts";
+import {
+  type CommandSpec,
+  parseCommand,
+  parseIntOption,
+  parsePositive,
+  usage,
+  UsageError,
+} from "./args.ts";
+import { Logger } from "./log.ts";
+
+/** The `inspect` command's table. */
+export const INSPECT_SPEC: CommandSpec = {
+  name: "inspect",
+  positionals: "[-|FILE|tcp://HOST:PORT|tcps://HOST:PORT]",
+  summary: "summarise a frame stream from stdin, a file or a --listen server",
+  options: [
+    { name: "json", type: "boolean", help: "print one JSON object instead of text" },
+    { name: "frames", type: "string", arg: "N", help: "stop after N frames" },
+    {
+      name: "token",
+      type: "string",
+      arg: "T",
+      help: "token for a --listen server (prefer env FRAMEPIPE_TOKEN)",
+    },
+    { name: "ca", type: "string", arg: "FILE", help: "tcps://: trust this PEM CA certificate" },
+    {
+      name: "connect-timeout",
+      type: "string",
+      arg: "S",
+      default: "10",
+      help: "tcp://: retry a server that is not up yet this long (0: forever)",
+    },
+  ],
+  examples: [
+    ["framepipe images fixtures/frames --size 64x48 | framepipe inspect", "a pipe"],
+    ["framepipe inspect frames.fpip --json", "a file, as JSON"],
+    [
+      "FRAMEPIPE_TOKEN=s3cret deno run --allow-net=127.0.0.1:9000 --allow-env=FRAMEPIPE_TOKEN cli.ts inspect tcp://127.0.0.1:9000 --frames 100",
+      "the first 100 frames of a --listen server",
+    ],
+  ],
+  notes: [
+    "Exit codes: 1 when the stream is malformed, or cut short (no end record) without --frames.",
+  ],
+};
+
+/** The summary `inspect` prints (`--json` prints it as is). */
+export interface InspectSummary {
+  /** `producer` from the stream header. */
+  producer: string | null;
+  /** `source` from the stream header. */
+  source: string | null;
+  /** Class names from the header. */
+  classes: string[];
+  /** Frame records read. */
+  frames: number;
+  /** Count per `WxHxC` size. */
+  sizes: Record<string, number>;
+  /** Count per layout. */
+  layouts: Record<string, number>;
+  /** Label histogram. */
+  labels: { label: number; name: string | null; count: number }[];
+  /** Frames without labels. */
+  unlabelled: number;
+  /** Missing frames: sum of `gap` metadata and holes in the sequence numbers. */
+  gaps: { gap_meta: number; seq_holes: number; seq_hole_frames: number };
+  /** End-of-stream record, or null when the stream was cut short (or `--frames` stopped). */
+  end: Record<string, unknown> | null;
+  /** True when the end record was read. */
+  complete: boolean;
+  /** First frame's key. */
+  first_key: string | null;
+  /** Last frame's key. */
+  last_key: string | null;
+  /** Bytes read (records, metadata and payloads). */
+  bytes: number;
+  /** Seconds from the first byte to the last. */
+  seconds: number;
+  /** MB/s of reading. */
+  mb_per_s: number;
+  /** Frames/s of reading. */
+  frames_per_s: number;
+  /** Frames/s by the frames' own timestamps (capture / decode rate), null for < 2 frames. */
+  source_fps: number | null;
+}
+
+/** Accumulates an {@linkcode InspectSummary} record by record. */
+export class StreamStats {
+  #s: InspectSummary = {
+    producer: null,
+    source: null,
+    classes: [],
+    frames: 0,
+    sizes: {},
+    layouts: {},
+    labels: [],
+    unlabelled: 0,
+    gaps: { gap_meta: 0, seq_holes: 0, seq_hole_frames: 0 },
+    end: null,
+    complete: false,
+    first_key: null,
+    last_key: null,
+    bytes: 0,
+    seconds: 0,
+    mb_per_s: 0,
+    frames_per_s: 0,
+    source_fps: null,
+  };
+  #labels = new Map<number, number>();
+  #lastSeq = -1;
+  #t0 = performance.now();
+  #firstTs = NaN;
+  #lastTs = NaN;
+
+  /**
+   * Add one record.
+   *
+   * @param r The record.
+   */
+  add(r: StreamRecord): void {
+    const s = this.#s;
+    s.bytes += 56 + r.fields.metaLength + r.fields.payloadLength;
+    if (r.kind === "header") {
+      s.producer = typeof r.meta.producer === "string" ? r.meta.producer : null;
+      s.source = typeof r.meta.source === "string" ? r.meta.source : null;
+      s.classes = Array.isArray(r.meta.classes) ? r.meta.classes.map(String) : [];
+      return;
+    }
+    if (r.kind === "end") {
+      s.end = r.meta;
+      s.complete = true;
+      return;
+    }
+    const f = r.fields;
+    s.frames++;
+    const size = `${f.width}x${f.height}x${f.channels}`;
+    s.sizes[size] = (s.sizes[size] ?? 0) + 1;
+    s.layouts[f.layout] = (s.layouts[f.layout] ?? 0) + 1;
+    const labels = Array.isArray(r.meta.labels) ? r.meta.labels as number[] : [];
+    if (labels.length === 0) s.unlabelled++;
+    for (const l of labels) this.#labels.set(l, (this.#labels.get(l) ?? 0) + 1);
+    const gap = Number(r.meta.gap ?? 0);
+    if (Number.isFinite(gap) && gap > 0) s.gaps.gap_meta += gap;
+    if (this.#lastSeq >= 0 && f.seq > this.#lastSeq + 1) {
+      s.gaps.seq_holes++;
+      s.gaps.seq_hole_frames += f.seq - this.#lastSeq - 1;
+    }
+    this.#lastSeq = f.seq;
+    const key = typeof r.meta.key === "string" ? r.meta.key : null;
+    if (key !== null) {
+      s.first_key ??= key;
+      s.last_key = key;
+    }
+    if (Number.isNaN(this.#firstTs)) this.#firstTs = f.timestamp;
+    this.#lastTs = f.timestamp;
+  }
+
+  /** The summary so far. */
+  summary(): InspectSummary {
+    const s = this.#s;
+    const dt = Math.max((performance.now() - this.#t0) / 1000, 1e-9);
+    s.seconds = Math.round(dt * 1e4) / 1e4;
+    s.mb_per_s = Math.round(s.bytes / 1e6 / dt * 10) / 10;
+    s.frames_per_s = Math.round(s.frames / dt * 10) / 10;
+    const span = (this.#lastTs - this.#firstTs) / 1000;
+    s.source_fps = s.frames >= 2 && span > 0 ? Math.round((s.frames - 1) / span * 10) / 10 : null;
+    s.labels = [...this.#labels].sort((a, b) => a[0] - b[0]).map(([label, count]) => ({
+      label,
+      name: s.classes[label] ?? null,
+      count,
+    }));
+    return s;
+  }
+}
+
+/**
+ * The text form of a summary.
+ *
+ * @param s The summary.
+ * @returns Lines.
+ */
+export function formatInspect(s: InspectSummary): string {
+  const lines = [`stream:   ${s.producer ?? "?"}: ${s.source ?? "?"}`];
+  const sizes = Object.entries(s.sizes).map(([k, v]) => `${k}: ${v}`).join(", ") || "-";
+  lines.push(
+    `frames:   ${s.frames}  (sizes WxHxC ${sizes}; layout ${
+      Object.keys(s.layouts).join(", ") || "-"
+    }; uint8)`,
+  );
+  if (s.labels.length || s.classes.length) {
+    const parts = s.labels.map((e) => `${e.label} ${e.name ?? "?"}: ${e.count}`);
+    parts.push(`(none): ${s.unlabelled}`);
+    lines.push(`labels:   ${parts.join(", ")}`);
+  }
+  const g = s.gaps;
+  lines.push(
+    `gaps:     ${g.gap_meta} announced (gap metadata), ${g.seq_holes} seq holes (${g.seq_hole_frames} frames)`,
+  );
+  if (s.end) {
+    const keys = ["frames", "skipped", "errors", "dropped", "reconnects", "slow_dropped"];
+    const parts = keys.filter((k) => k in s.end!).map((k) => `${k}=${s.end![k]}`);
+    if ("reason" in s.end) parts.push(`reason=${s.end.reason}`);
+    if ("elapsed_s" in s.end) parts.push(`elapsed=${s.end.elapsed_s}s`);
+    lines.push(`end:      ${parts.join(" ")}`);
+    const c = s.end.consumer as Record<string, unknown> | undefined;
+    if (c && typeof c === "object") {
+      lines.push(
+        `consumer: #${c.id} ${c.peer}: ${c.frames} frames, ${c.dropped} dropped, ${c.bytes} bytes`,
+      );
+    }
+  } else {
+    lines.push("end:      MISSING (no end-of-stream record: cut short or stopped by --frames)");
+  }
+  if (s.first_key !== null) lines.push(`keys:     first=${s.first_key}  last=${s.last_key}`);
+  lines.push(
+    `read:     ${(s.bytes / 1e6).toFixed(3)} MB in ${s.seconds.toFixed(3)} s (${
+      s.mb_per_s.toFixed(1)
+    } MB/s, ${s.frames_per_s.toFixed(1)} frames/s${
+      s.source_fps !== null ? `; ${s.source_fps.toFixed(1)} frames/s by timestamps` : ""
+    })`,
+  );
+  return lines.join("\n");
+}
+
+async function openInput(
+  src: string,
+  v: Record<string, unknown>,
+): Promise<{ readable: ReadableStream<Uint8Array>; close: () => void; name: string }> {
+  if (/^tcps?:\/\//i.test(src)) {
+    const token = resolveToken(v.token as string | undefined);
+    const t = (v["connect-timeout"] as string | undefined) ?? "10";
+    const c = await connectStream(src, {
+      token: token?.token,
+      ca: v.ca as string | undefined,
+      connectTimeoutMs: t.trim() === "0" ? 0 : parsePositive("connect-timeout", t) * 1000,
+    });
+    return { readable: c.readable, close: () => c.close(), name: c.url };
+  }
+  if (v.token !== undefined || v.ca !== undefined) {
+    throw new UsageError("--token and --ca apply to tcp:// and tcps:// sources");
+  }
+  if (src === "-") return { readable: Deno.stdin.readable, close: () => {}, name: "stdin" };
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(src);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotCapable) {
+      throw new SourceError(`cannot read "${src}": run with --allow-read=${src}`, { cause: err });
+    }
+    throw new SourceError(`cannot read "${src}": ${(err as Error).message}`, { cause: err });
+  }
+  return {
+    readable: file.readable,
+    close: () => {
+      try {
+        file.close();
+      } catch {
+        // the readable closed it
+      }
+    },
+    name: src,
+  };
+}
+
+/**
+ * Run `framepipe inspect`.
+ *
+ * @param args Arguments after `inspect`.
+ * @returns The exit code.
+ */
+export async function inspectCommand(args: string[]): Promise<number> {
+  const { values: v, positionals } = parseCommand(INSPECT_SPEC, args);
+  if (v.help) {
+    console.log(usage(INSPECT_SPEC));
+    return 0;
+  }
+  if (positionals.length > 1) {
+    throw new UsageError("inspect reads one stream: give one of -, FILE or tcp://HOST:PORT");
+  }
+  const limit = v.frames !== undefined ? parseIntOption("frames", v.frames as string, 1) : Infinity;
+  const log = new Logger();
+  const input = await openInput(positionals[0] ?? "-", v);
+  const stats = new StreamStats();
+  let failure: string | undefined;
+  let frames = 0;
+  try {
+    for await (const r of readRecords(input.readable)) {
+      stats.add(r);
+      if (r.kind === "frame" && ++frames >= limit) break;
+    }
+  } catch (err) {
+    if (err instanceof FrameStreamError) failure = `${input.name}: ${err.message}`;
+    else if (isConsumerGone(err)) failure = `${input.name}: the connection was reset`;
+    else throw err;
+  } finally {
+    input.close();
+  }
+  const s = stats.summary();
+  if (failure) {
+    log.error(failure);
+    return 1;
+  }
+  console.log(v.json ? JSON.stringify(s) : formatInspect(s));
+  if (!s.complete && limit === Infinity) {
+    log.error(`${input.name}: stream cut short (no end-of-stream record)`);
+    return 1;
+  }
+  return 0;
+}

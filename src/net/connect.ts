@@ -1,0 +1,147 @@
+/**
+ * Outgoing TCP/TLS connections that retry with backoff while the peer is not up yet, and
+ * reading PEM files for TLS with permission-aware messages.
+ *
+ * @module
+ */
+import { formatHostPort, type HostPort } from "./address.ts";
+import { describeNetError, NetworkError } from "./errors.ts";
+
+/** Options for {@linkcode connectWithRetry}. */
+export interface ConnectOptions extends HostPort {
+  /** Use TLS (`tcps://`). */
+  tls?: boolean;
+  /** PEM CA certificates to trust instead of the system roots (`--ca`). */
+  caCerts?: string[];
+  /** Give up after this many ms; 0 = keep trying. */
+  timeoutMs: number;
+  /** Stop trying (resolves null). */
+  signal?: AbortSignal;
+  /** Called before each wait, e.g. to log "not up yet" once. */
+  onRetry?: (attempt: number, err: Error) => void;
+  /** What is being done, for messages (default `connect to tcp://HOST:PORT`). */
+  what?: string;
+}
+
+/** First retry delay (ms); it doubles up to {@linkcode MAX_BACKOFF_MS}. */
+export const FIRST_BACKOFF_MS = 50;
+/** Longest wait between attempts (ms). */
+export const MAX_BACKOFF_MS = 1000;
+
+function retryable(err: unknown): boolean {
+  return err instanceof Deno.errors.ConnectionRefused ||
+    err instanceof Deno.errors.ConnectionReset ||
+    err instanceof Deno.errors.ConnectionAborted ||
+    err instanceof Deno.errors.TimedOut ||
+    err instanceof Deno.errors.NotConnected ||
+    err instanceof Deno.errors.UnexpectedEof ||
+    // ECONNREFUSED surfaces as a plain Error on some platforms
+    (err instanceof Error && /refused|ECONNREFUSED|os error 111/i.test(err.message));
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/**
+ * Connect, retrying refused connections with exponential backoff (50 ms doubling to 1 s).
+ *
+ * @param o Address, TLS, deadline and signal.
+ * @returns The connection (TLS handshake done), or null when `signal` aborted first.
+ * @throws {NetworkError} missing `--allow-net`, TLS failure, or no peer within the deadline.
+ * @example
+ * ```ts
+ * import { connectWithRetry } from "./connect.ts";
+ * const conn = await connectWithRetry({ hostname: "127.0.0.1", port: 9000, timeoutMs: 10_000 });
+ * ```
+ */
+export async function connectWithRetry(o: ConnectOptions): Promise<Deno.Conn | null> {
+  const hp = formatHostPort(o);
+  const what = o.what ?? `connect to ${o.tls ? "tcps" : "tcp"}://${hp}`;
+  const deadline = o.timeoutMs > 0 ? performance.now() + o.timeoutMs : Infinity;
+  let delay = FIRST_BACKOFF_MS;
+  for (let attempt = 1;; attempt++) {
+    if (o.signal?.aborted) return null;
+    try {
+      if (o.tls) {
+        const conn = await Deno.connectTls({
+          hostname: o.hostname,
+          port: o.port,
+          caCerts: o.caCerts,
+        });
+        try {
+          await conn.handshake();
+        } catch (err) {
+          conn.close();
+          if (retryable(err)) throw err;
+          throw new NetworkError(
+            `${what}: TLS handshake failed: ${(err as Error).message}${
+              o.caCerts ? "" : " (a self-signed server needs --ca FILE)"
+            }`,
+            { cause: err },
+          );
+        }
+        return conn;
+      }
+      const conn = await Deno.connect({ hostname: o.hostname, port: o.port });
+      conn.setNoDelay(true);
+      return conn;
+    } catch (err) {
+      if (err instanceof NetworkError) throw err;
+      if (!retryable(err)) {
+        const d = describeNetError(err, what, hp);
+        if (d instanceof NetworkError) throw d;
+        throw new NetworkError(`${what}: ${(err as Error).message}`, { cause: err });
+      }
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        throw new NetworkError(
+          `${what}: nobody is listening (${
+            (err as Error).message.replace(/\s*\(os error \d+\)/, "")
+          }) after ${attempt} attempts in ${
+            (o.timeoutMs / 1000).toFixed(1)
+          } s; start the consumer first or raise --connect-timeout`,
+          { cause: err },
+        );
+      }
+      o.onRetry?.(attempt, err as Error);
+      await sleep(Math.min(delay, left), o.signal);
+      delay = Math.min(delay * 2, MAX_BACKOFF_MS);
+    }
+  }
+}
+
+/**
+ * Read a PEM file given to `--tls-cert`, `--tls-key` or `--ca`.
+ *
+ * @param path The file.
+ * @param flag The option, for messages.
+ * @returns The PEM text.
+ * @throws {NetworkError} missing permission, missing file, or not PEM.
+ */
+export async function readPem(path: string, flag: string): Promise<string> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotCapable) {
+      throw new NetworkError(`${flag} ${path}: run with --allow-read=${path}`, { cause: err });
+    }
+    if (err instanceof Deno.errors.NotFound) {
+      throw new NetworkError(`${flag} ${path}: no such file`, { cause: err });
+    }
+    throw new NetworkError(`${flag} ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  if (!text.includes("-----BEGIN ")) {
+    throw new NetworkError(`${flag} ${path} is not a PEM file (no "-----BEGIN" line)`);
+  }
+  return text;
+}
