@@ -138,7 +138,10 @@ export async function pump(
     ...counts,
     frames,
     elapsed_s: Math.round(performance.now() - t0) / 1000,
-    reason,
+    // A source that ended itself may say why (capture: "limit" for --frames/--duration).
+    reason: reason === "end" && (counts.reason === "limit" || counts.reason === "signal")
+      ? counts.reason
+      : reason,
     ...(sink.stats?.() ?? {}),
   };
   if (!consumerGone) {

@@ -1,0 +1,36 @@
+/**
+ * Errors of live capture: setup problems the user must fix (exit 2) and connection or data
+ * failures that outlasted the retries (exit 1).
+ *
+ * @module
+ */
+
+/**
+ * A capture setup problem (ffmpeg missing, no SRT support, bad URL, wrong passphrase):
+ * retrying cannot help. The CLI prints the message and exits with code 2.
+ */
+export class CaptureSetupError extends Error {
+  /**
+   * @param message What is wrong and how to fix it (never contains a passphrase).
+   * @param options Standard error options.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "CaptureSetupError";
+  }
+}
+
+/**
+ * A capture failure after the retries were used up (refused connection, timeout, stream that
+ * keeps dropping, undecodable input). The CLI prints the message and exits with code 1.
+ */
+export class CaptureError extends Error {
+  /**
+   * @param message What failed (never contains a passphrase).
+   * @param options Standard error options.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "CaptureError";
+  }
+}

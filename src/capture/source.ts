@@ -1,0 +1,668 @@
+/**
+ * The capture frame source: runs ffmpeg (restarting it with backoff when the stream drops,
+ * exits or stalls), reads decoded frames from its stdout in a reader task, queues them (lossless
+ * with backpressure, or keep-latest with drop counting) and yields {@linkcode Frame}s.
+ *
+ * @module
+ */
+import { readJpegInfo } from "../decode/mod.ts";
+import { JpegError } from "../decode/types.ts";
+import type { Frame, Layout, StreamHeader } from "../formats/frame.ts";
+import { renderJpeg } from "../pipeline/render.ts";
+import { splitJpegStream } from "../sources/mjpeg_split.ts";
+import type { FitMode, ResizeMode } from "../transform/resize.ts";
+import { buildCaptureArgs, pixelFormat } from "./args.ts";
+import { CaptureError, CaptureSetupError } from "./errors.ts";
+import { ffmpegHasProtocol, FfmpegProcess } from "./ffmpeg.ts";
+import { FrameQueue, LatencyStats } from "./queue.ts";
+import { diagnose, FactParser, parseFfmpegLine, StderrRelay } from "./stderr.ts";
+import { type InputInfo, inputInfo, makeRedactor, redactUrl } from "./url.ts";
+
+/** Where capture messages go (a `Logger` fits). */
+export interface CaptureLog {
+  /** Informational line. */
+  info(msg: string): void;
+  /** Warning line. */
+  warn(msg: string): void;
+}
+
+/** Options for {@linkcode CaptureSource}. */
+export interface CaptureOptions {
+  /** `srt://...`, `rtsp://...`, `udp://...`, any ffmpeg URL, a file path, or `-` (stdin). */
+  url: string;
+  /** ffmpeg program. Default `ffmpeg` (on PATH). */
+  ffmpeg?: string;
+  /** `ffmpeg` (default: ffmpeg decodes and scales) or `framepipe` (MJPEG, framepipe decodes). */
+  decoder?: "ffmpeg" | "framepipe";
+  /** Output width (with `height`); the stream's size when absent. */
+  width?: number;
+  /** Output height. */
+  height?: number;
+  /** Interpolation. Default `bilinear`. */
+  resize?: ResizeMode;
+  /** Aspect handling. Default `stretch`. */
+  fit?: FitMode;
+  /** Layout. Default `chw`. */
+  layout?: Layout;
+  /** 3 (RGB, default) or 1 (grey). */
+  channels?: 1 | 3;
+  /** Subsample to this frame rate. */
+  fps?: number;
+  /** Stop after this many frames. */
+  frames?: number;
+  /** Stop after this many seconds. */
+  duration?: number;
+  /** Restart ffmpeg when the stream drops. Default: on for network URLs, off for files/stdin. */
+  reconnect?: boolean;
+  /** Restarts without a frame in between before giving up. Default 10. */
+  maxRetries?: number;
+  /** Seconds without a frame (after the first) that count as a stall. Default 10. */
+  stallTimeout?: number;
+  /** Seconds to the first frame of each connection; also the protocol I/O timeout. Default 10. */
+  connectTimeout?: number;
+  /** Keep only the newest `queue` frames, dropping older ones (default: lossless). */
+  latest?: boolean;
+  /** Queue length. Default 1 with `latest`, else 4. */
+  queue?: number;
+  /** `-f FORMAT` for the input (e.g. `v4l2`). */
+  inputFormat?: string;
+  /** RTSP transport. Default `tcp`. */
+  rtspTransport?: string;
+  /** First backoff delay in ms (doubles up to `backoffMaxMs`). Default 500. */
+  backoffMs?: number;
+  /** Largest backoff delay in ms. Default 8000. */
+  backoffMaxMs?: number;
+  /** Bytes for ffmpeg's stdin when `url` is `-`. Default `Deno.stdin.readable`. */
+  stdin?: ReadableStream<Uint8Array>;
+  /** Messages (reconnects, ffmpeg warnings). Default: none. */
+  log?: CaptureLog;
+}
+
+/** Counts of a capture. */
+export interface CaptureStats {
+  /** Frames yielded. */
+  frames: number;
+  /** Frames received from ffmpeg (including dropped ones). */
+  received: number;
+  /** Frames dropped by `latest`. */
+  dropped: number;
+  /** Times the stream resumed after a drop. */
+  reconnects: number;
+  /** ffmpeg restarts. */
+  restarts: number;
+  /** Frames framepipe's decoder could not decode (skipped). */
+  errors: number;
+  /** True when `frames`/`duration` ended the capture. */
+  limit: boolean;
+}
+
+interface Item {
+  data: Uint8Array;
+  jpeg: boolean;
+  timestamp: number;
+  captureSeq: number;
+  lost: number;
+  gapMs?: number;
+}
+
+interface Attempt {
+  frames: number;
+  status?: Deno.CommandStatus;
+  killReason?: string;
+  lines: string[];
+}
+
+const NO_LOG: CaptureLog = { info() {}, warn() {} };
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+/**
+ * A live (or file) video input as an async iterable of frames.
+ *
+ * @example Capture 10 frames of an SRT camera at 320x240
+ * ```ts
+ * import { CaptureSource } from "./source.ts";
+ * const cam = new CaptureSource({ url: "srt://127.0.0.1:9999?mode=caller", width: 320, height: 240, frames: 10 });
+ * await cam.open();
+ * for await (const f of cam) console.log(f.seq, f.timestamp, f.extra);
+ * ```
+ */
+export class CaptureSource implements AsyncIterable<Frame> {
+  /** The URL as given. */
+  readonly url: string;
+  /** The URL with secrets redacted (frame `key`). */
+  readonly key: string;
+  /** What kind of input the URL is. */
+  readonly info: InputInfo;
+  /** Output width (known after {@linkcode open}). */
+  width = 0;
+  /** Output height (known after {@linkcode open}). */
+  height = 0;
+  /** Counts. */
+  readonly stats: CaptureStats = {
+    frames: 0,
+    received: 0,
+    dropped: 0,
+    reconnects: 0,
+    restarts: 0,
+    errors: 0,
+    limit: false,
+  };
+  /** End-to-end latency (capture to consumer), fed by {@linkcode recordDelivered}. */
+  readonly latency: LatencyStats = new LatencyStats();
+
+  readonly #o: CaptureOptions;
+  readonly #decoder: "ffmpeg" | "framepipe";
+  readonly #channels: 1 | 3;
+  readonly #layout: Layout;
+  readonly #reconnect: boolean;
+  readonly #queue: FrameQueue<Item>;
+  readonly #log: CaptureLog;
+  readonly #relay: StderrRelay;
+  readonly #redact: (t: string) => string;
+  readonly #stop = new AbortController();
+  #proc?: FfmpegProcess;
+  #supervisor?: Promise<void>;
+  #closing?: Promise<void>;
+  #sizeWaiters: (() => void)[] = [];
+  #copy = false;
+  #t0 = 0;
+  #lastFrameAt = 0;
+  #interval = 0;
+  #dropAt = 0;
+  #everConnected = false;
+  #lastCaptureSeq = -1;
+  #jpegWarnings = 0;
+
+  /**
+   * @param options What to capture and how.
+   * @throws {CaptureSetupError} inconsistent options.
+   */
+  constructor(options: CaptureOptions) {
+    this.#o = options;
+    this.url = options.url;
+    this.key = redactUrl(options.url);
+    this.info = inputInfo(options.url);
+    this.#decoder = options.decoder ?? "ffmpeg";
+    this.#channels = options.channels ?? 3;
+    this.#layout = options.layout ?? "chw";
+    this.#reconnect = this.info.scheme === "stdin"
+      ? false
+      : (options.reconnect ?? this.info.network);
+    const latest = options.latest ?? false;
+    this.#queue = new FrameQueue<Item>(options.queue ?? (latest ? 1 : 4), latest);
+    this.#log = options.log ?? NO_LOG;
+    this.#redact = makeRedactor(options.url);
+    this.#relay = new StderrRelay({ emit: (l) => this.#log.warn(l), redact: this.#redact });
+    if ((options.width === undefined) !== (options.height === undefined)) {
+      throw new CaptureSetupError("give both width and height, or neither");
+    }
+    if (options.width !== undefined) {
+      this.width = options.width;
+      this.height = options.height!;
+    }
+  }
+
+  /**
+   * Check the setup (ffmpeg present, SRT support), start ffmpeg and, when no size was given,
+   * wait until the stream's size is known.
+   *
+   * @param signal Aborts the wait (the capture is then closed).
+   * @returns The output size.
+   * @throws {CaptureSetupError} ffmpeg missing or without SRT, bad URL, wrong passphrase.
+   * @throws {CaptureError} the source could not be reached within the retries.
+   */
+  async open(signal?: AbortSignal): Promise<{ width: number; height: number }> {
+    const program = this.#o.ffmpeg ?? "ffmpeg";
+    if (this.info.scheme === "srt" && !(await ffmpegHasProtocol(program, "srt"))) {
+      throw new CaptureSetupError(
+        `this ffmpeg ("${program}") has no SRT support: "ffmpeg -protocols" does not list srt; install an ffmpeg built with libsrt (Debian/Ubuntu: apt install ffmpeg) or pass --ffmpeg PATH`,
+      );
+    }
+    if (
+      this.#decoder === "framepipe" && this.#o.fps === undefined &&
+      /^(file|https?|rtsps?)$/.test(this.info.scheme)
+    ) {
+      this.#copy = (await this.#probeCodec(program)) === "mjpeg";
+      if (this.#copy) this.#log.info("the input is MJPEG: copying it to framepipe's decoder");
+    }
+    this.#t0 = performance.now();
+    signal?.addEventListener("abort", () => this.close(), { once: true });
+    this.#supervisor = this.#supervise();
+    if (this.width === 0) {
+      await new Promise<void>((resolve) => {
+        this.#sizeWaiters.push(resolve);
+        this.#supervisor!.finally(resolve);
+      });
+      if (this.width === 0) {
+        // The supervisor ended before any frame: surface its error.
+        await this.#queue.shift(); // throws the supervisor's error, if any
+        throw new CaptureError(`no frame arrived from ${this.key}`);
+      }
+    }
+    return { width: this.width, height: this.height };
+  }
+
+  /**
+   * The stream header for this capture.
+   *
+   * @param source Description (default `capture <redacted url>`).
+   * @returns The header.
+   */
+  header(source = `capture ${this.key}`): StreamHeader {
+    return {
+      source,
+      classes: [],
+      layout: this.#layout,
+      width: this.width,
+      height: this.height,
+      channels: this.#channels,
+      extra: { live: this.info.network, decoder: this.#decoder },
+    };
+  }
+
+  /**
+   * Record that a frame reached the consumer (for the latency statistics).
+   *
+   * @param frame The frame just written.
+   * @param at When the write completed (ms since the epoch). Default now.
+   */
+  recordDelivered(frame: Frame, at = Date.now()): void {
+    this.latency.add(at - frame.timestamp);
+  }
+
+  /**
+   * Counts for the end-of-stream record.
+   *
+   * @returns `dropped`, `reconnects`, `errors`, `restarts`, `latency_ms`, and `reason: "limit"`
+   * when `frames`/`duration` ended the capture.
+   */
+  summary(): Record<string, unknown> {
+    const s: Record<string, unknown> = {
+      dropped: this.#queue.dropped,
+      reconnects: this.stats.reconnects,
+      errors: this.stats.errors,
+      skipped: this.stats.errors,
+      restarts: this.stats.restarts,
+      received: this.stats.received,
+    };
+    const l = this.latency.summary();
+    if (l) s.latency_ms = l;
+    if (this.stats.limit) s.reason = "limit";
+    return s;
+  }
+
+  /**
+   * Stop: ffmpeg is terminated (SIGTERM, SIGKILL after 2 s) and awaited. Idempotent.
+   *
+   * @returns Resolves when ffmpeg is gone.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#stop.abort();
+      this.#queue.close();
+      this.#queue.clear();
+      await this.#proc?.stop();
+      await this.#supervisor?.catch(() => {});
+      this.#relay.flush();
+    })();
+    return this.#closing;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Frame> {
+    return {
+      next: () => this.#next(),
+      return: async () => {
+        await this.close();
+        return { done: true, value: undefined };
+      },
+    };
+  }
+
+  async #next(): Promise<IteratorResult<Frame>> {
+    const done = { done: true as const, value: undefined };
+    while (true) {
+      if (this.#o.frames !== undefined && this.stats.frames >= this.#o.frames) {
+        this.stats.limit = true;
+        await this.close();
+        return done;
+      }
+      let item: Item | undefined;
+      if (this.#o.duration !== undefined) {
+        const left = this.#t0 + this.#o.duration * 1000 - performance.now();
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const r = left <= 0 ? "timeout" : await Promise.race([
+          this.#queue.shift(),
+          new Promise<"timeout">((res) => timer = setTimeout(() => res("timeout"), left)),
+        ]).finally(() => clearTimeout(timer));
+        if (r === "timeout") {
+          this.stats.limit = true;
+          await this.close();
+          return done;
+        }
+        item = r;
+      } else {
+        item = await this.#queue.shift();
+      }
+      if (!item) {
+        await this.close();
+        return done;
+      }
+      const gap = item.lost +
+        (this.#lastCaptureSeq >= 0 ? Math.max(0, item.captureSeq - this.#lastCaptureSeq - 1) : 0);
+      this.#lastCaptureSeq = item.captureSeq;
+      let data = item.data;
+      if (item.jpeg) {
+        try {
+          data = renderJpeg(item.data, {
+            width: this.width,
+            height: this.height,
+            channels: this.#channels,
+            layout: this.#layout,
+            resize: this.#o.resize,
+            fit: this.#o.fit,
+          }).data;
+        } catch (err) {
+          if (!(err instanceof JpegError)) throw err;
+          this.stats.errors++;
+          if (this.#jpegWarnings++ < 20) {
+            this.#log.warn(`capture: skipped an undecodable frame: ${err.message}`);
+          }
+          continue;
+        }
+      }
+      const extra: Record<string, unknown> = {
+        capture_seq: item.captureSeq,
+        gap,
+        reconnects: this.stats.reconnects,
+      };
+      if (item.gapMs !== undefined) extra.gap_ms = Math.round(item.gapMs);
+      const frame: Frame = {
+        width: this.width,
+        height: this.height,
+        channels: this.#channels,
+        layout: this.#layout,
+        data,
+        seq: this.stats.frames++,
+        position: -1,
+        timestamp: item.timestamp,
+        key: this.key,
+        labels: [],
+        extra,
+      };
+      return { done: false, value: frame };
+    }
+  }
+
+  async #supervise(): Promise<void> {
+    const maxRetries = this.#o.maxRetries ?? 10;
+    const base = this.#o.backoffMs ?? 500, cap = this.#o.backoffMaxMs ?? 8000;
+    let failures = 0;
+    try {
+      while (!this.#stop.signal.aborted) {
+        const a = await this.#runOnce();
+        if (this.#stop.signal.aborted) break;
+        if (a.frames > 0) failures = 0;
+        const d = diagnose(a.lines, {
+          url: this.key,
+          scheme: this.info.scheme,
+          hostPort: this.info.hostPort,
+          srtMode: this.info.srtMode,
+          everConnected: this.#everConnected,
+        });
+        const what = a.killReason ??
+          (d?.message ?? `ffmpeg exited with code ${a.status?.code ?? "?"}`);
+        if (d?.setup) throw new CaptureSetupError(d.message);
+        if (!this.#reconnect) {
+          if (a.status?.success && !a.killReason) return; // end of the file / stream
+          throw new CaptureError(what);
+        }
+        failures++;
+        if (failures > maxRetries) {
+          throw new CaptureError(
+            `${what}; gave up after ${maxRetries} retries (--max-retries)`,
+          );
+        }
+        if (this.#lastFrameAt > 0 && this.#dropAt === 0) this.#dropAt = this.#lastFrameAt;
+        const delay = Math.min(cap, base * 2 ** (failures - 1));
+        const lost = a.frames > 0 || a.status?.success ? "stream ended" : "cannot connect";
+        this.#log.warn(
+          `capture: ${lost} (${a.killReason ?? d?.message ?? "ffmpeg exited"}); reconnecting in ${
+            delay / 1000
+          } s (retry ${failures}/${maxRetries})`,
+        );
+        await sleep(delay, this.#stop.signal);
+        if (!this.#stop.signal.aborted) this.stats.restarts++;
+      }
+    } catch (err) {
+      this.#queue.close(err);
+    } finally {
+      this.#queue.close();
+    }
+  }
+
+  #setSize(w: number, h: number): void {
+    if (this.width !== 0) return;
+    this.width = w;
+    this.height = h;
+    for (const r of this.#sizeWaiters.splice(0)) r();
+  }
+
+  async #runOnce(): Promise<Attempt> {
+    const sized = this.width !== 0;
+    const ffmpegScales = this.#decoder === "ffmpeg" && sized;
+    const userSized = this.#o.width !== undefined;
+    const args = buildCaptureArgs({
+      input: this.url,
+      info: this.info,
+      decoder: this.#decoder,
+      width: ffmpegScales ? this.width : undefined,
+      height: ffmpegScales ? this.height : undefined,
+      resize: this.#o.resize,
+      fit: userSized ? this.#o.fit : "stretch",
+      layout: this.#layout,
+      channels: this.#channels,
+      fps: this.#o.fps,
+      connectTimeout: this.#o.connectTimeout,
+      inputFormat: this.#o.inputFormat,
+      rtspTransport: this.#o.rtspTransport,
+      copy: this.#copy,
+      logLevel: sized ? "warning" : "info",
+    });
+    const facts = new FactParser();
+    let sizeResolve: () => void = () => {};
+    const outputSize = new Promise<void>((r) => sizeResolve = r);
+    facts.onOutputSize = () => sizeResolve();
+    const lines: string[] = [];
+    const attempt: Attempt = { frames: 0, lines };
+    let proc: FfmpegProcess | undefined = undefined;
+    proc = FfmpegProcess.spawn({
+      program: this.#o.ffmpeg,
+      args,
+      stdin: this.info.scheme === "stdin" ? (this.#o.stdin ?? Deno.stdin.readable) : undefined,
+      onStderrLine: (raw) => {
+        const line = parseFfmpegLine(this.#redact(raw));
+        facts.push(line);
+        // After we stop ffmpeg, its complaints (broken pipe...) are our doing: not relayed.
+        if (!proc?.stopping) this.#relay.push(line);
+        if (line.level !== "info") {
+          lines.push(line.text);
+          if (lines.length > 30) lines.shift();
+        }
+      },
+    });
+    this.#proc = proc;
+    if (this.#stop.signal.aborted) proc.stop();
+    const started = performance.now();
+    let lastProgress = started;
+    let blocked = false;
+    const connectMs = (this.#o.connectTimeout ?? 10) * 1000;
+    const stallMs = (this.#o.stallTimeout ?? 10) * 1000;
+    const watchdog = setInterval(() => {
+      const now = performance.now();
+      if (proc.exited || attempt.killReason) return;
+      if (attempt.frames === 0 && now - started > connectMs) {
+        attempt.killReason = `no frame within ${connectMs / 1000} s (--connect-timeout)`;
+      } else if (attempt.frames > 0 && !blocked && now - lastProgress > stallMs) {
+        attempt.killReason = `no frame for ${stallMs / 1000} s (--stall-timeout)`;
+      }
+      if (attempt.killReason) proc.stop();
+    }, 200);
+    const emit = async (data: Uint8Array, jpeg: boolean) => {
+      const now = Date.now();
+      const item: Item = {
+        data,
+        jpeg,
+        timestamp: now,
+        captureSeq: this.stats.received++,
+        lost: 0,
+      };
+      if (this.#dropAt > 0) {
+        item.gapMs = now - this.#dropAt;
+        item.lost = this.#interval > 0
+          ? Math.max(0, Math.round(item.gapMs / this.#interval) - 1)
+          : 0;
+        this.stats.reconnects++;
+        this.#log.warn(
+          `capture: stream resumed after ${(item.gapMs / 1000).toFixed(1)} s${
+            this.#interval > 0 ? ` (~${item.lost} frames missing)` : ""
+          }; reconnect ${this.stats.reconnects}`,
+        );
+        this.#dropAt = 0;
+      } else if (this.#lastFrameAt > 0 && attempt.frames > 0) {
+        const dt = now - this.#lastFrameAt;
+        this.#interval = this.#interval === 0 ? dt : this.#interval * 0.9 + dt * 0.1;
+      }
+      this.#lastFrameAt = now;
+      this.#everConnected = true;
+      attempt.frames++;
+      blocked = true;
+      await this.#queue.push(item);
+      blocked = false;
+      lastProgress = performance.now();
+    };
+    try {
+      if (this.#decoder === "ffmpeg") {
+        if (!sized) {
+          const r = await Promise.race([outputSize.then(() => "size"), proc.status]);
+          if (r === "size") this.#setSize(facts.facts.outputWidth!, facts.facts.outputHeight!);
+        }
+        if (this.width !== 0) {
+          await this.#readRaw(proc, emit, () => lastProgress = performance.now());
+        }
+      } else {
+        await this.#readMjpeg(proc, emit, () => lastProgress = performance.now());
+      }
+    } catch (err) {
+      if (err instanceof CaptureSetupError) throw err;
+      lines.push(`reading ffmpeg's output failed: ${(err as Error).message}`);
+    } finally {
+      clearInterval(watchdog);
+      let t: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([proc.status, new Promise((r) => t = setTimeout(r, 1000))]);
+      clearTimeout(t);
+      attempt.status = await proc.stop();
+    }
+    return attempt;
+  }
+
+  async #readRaw(
+    proc: FfmpegProcess,
+    emit: (d: Uint8Array, jpeg: boolean) => Promise<void>,
+    progress: () => void,
+  ): Promise<void> {
+    const plane = this.width * this.height;
+    const size = plane * this.#channels;
+    // gbrp arrives as planes G, B, R: plane i of the stream goes to plane perm[i] of RGB.
+    const perm = pixelFormat(this.#layout, this.#channels) === "gbrp" ? [1, 2, 0] : null;
+    let buf = new Uint8Array(size);
+    let filled = 0;
+    while (true) {
+      const r = await proc.stdout.read();
+      if (r.done) break;
+      progress();
+      const chunk = r.value;
+      let off = 0;
+      while (off < chunk.length) {
+        const n = Math.min(chunk.length - off, size - filled);
+        if (perm) {
+          let pos = filled, o = off, left = n;
+          while (left > 0) {
+            const p = Math.floor(pos / plane), inPlane = pos - p * plane;
+            const k = Math.min(left, plane - inPlane);
+            buf.set(chunk.subarray(o, o + k), perm[p] * plane + inPlane);
+            pos += k;
+            o += k;
+            left -= k;
+          }
+        } else {
+          buf.set(chunk.subarray(off, off + n), filled);
+        }
+        filled += n;
+        off += n;
+        if (filled === size) {
+          await emit(buf, false);
+          buf = new Uint8Array(size);
+          filled = 0;
+        }
+      }
+    }
+    if (filled > 0 && !this.#stop.signal.aborted) {
+      this.#log.warn(`capture: ffmpeg stopped mid-frame; ${filled} bytes discarded`);
+    }
+  }
+
+  async #readMjpeg(
+    proc: FfmpegProcess,
+    emit: (d: Uint8Array, jpeg: boolean) => Promise<void>,
+    progress: () => void,
+  ): Promise<void> {
+    const chunks = async function* () {
+      while (true) {
+        const r = await proc.stdout.read();
+        if (r.done) return;
+        progress();
+        yield r.value;
+      }
+    };
+    for await (const jpeg of splitJpegStream(chunks())) {
+      if (this.width === 0) {
+        const info = readJpegInfo(jpeg);
+        this.#setSize(info.width, info.height);
+      }
+      await emit(jpeg, true);
+    }
+  }
+
+  async #probeCodec(program: string): Promise<string | undefined> {
+    const args = ["-hide_banner", "-nostdin", "-loglevel", "level+info"];
+    if (this.info.scheme.startsWith("rtsp")) args.push("-rtsp_transport", "tcp");
+    if (this.#o.inputFormat) args.push("-f", this.#o.inputFormat);
+    args.push("-i", this.url);
+    const facts = new FactParser();
+    const p = FfmpegProcess.spawn({
+      program,
+      args,
+      onStderrLine: (l) => facts.push(parseFfmpegLine(l)),
+    });
+    let t: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      p.status,
+      new Promise((r) => t = setTimeout(r, (this.#o.connectTimeout ?? 10) * 1000)),
+    ]);
+    clearTimeout(t);
+    await p.stop();
+    return facts.facts.inputCodec;
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * A local stand-in for an SRT camera (the original OBS setup): ffmpeg encodes a slideshow of
+ * JPEGs (piped through its stdin, no temp files), a video file or a test pattern as low-latency
+ * H.264 in MPEG-TS and serves it over SRT, as a listener (the camera's usual role) or a caller.
+ * ffmpeg is restarted whenever a peer leaves, so the server survives capture reconnects.
+ *
+ * @module
+ */
+import { listInputs } from "../sources/list.ts";
+import { CaptureSetupError } from "./errors.ts";
+import { FfmpegProcess } from "./ffmpeg.ts";
+import { parseFfmpegLine, StderrRelay } from "./stderr.ts";
+import { makeRedactor } from "./url.ts";
+
+/** Options for {@linkcode serveSrt}. */
+export interface SrtServeOptions {
+  /** JPEG files and folders (a slideshow), or one video file. Ignored with `testsrc`. */
+  inputs: string[];
+  /** Serve ffmpeg's `testsrc2` pattern instead of inputs. */
+  testsrc?: boolean;
+  /** Port. Default 9999. */
+  port?: number;
+  /** Host to listen on (listener) or call (caller). Default `127.0.0.1`. */
+  host?: string;
+  /** Frames per second. Default 1 for slideshows; the video's own rate for videos. */
+  fps?: number;
+  /** Output size. Default 1920x1080. */
+  width?: number;
+  /** Output size. */
+  height?: number;
+  /** Repeat the inputs forever. */
+  loop?: boolean;
+  /** SRT passphrase (10-79 characters). */
+  passphrase?: string;
+  /** SRT latency in milliseconds (sender side). */
+  latencyMs?: number;
+  /** `listener` (default, like the camera/OBS) or `caller`. */
+  mode?: "listener" | "caller";
+  /** ffmpeg program. Default `ffmpeg`. */
+  ffmpeg?: string;
+  /** Serve one peer and return (no restart). */
+  once?: boolean;
+  /** Stops the server. */
+  signal?: AbortSignal;
+  /** Messages. */
+  log?: { info(msg: string): void; warn(msg: string): void };
+}
+
+const PEER_LEFT = /av_interleaved_write_frame|Error writing trailer|Error closing file/;
+const VIDEO_EXT = /\.(mp4|mkv|mov|avi|webm|ts|m2ts|mpg|mpeg|flv|h264|hevc|mjpeg|mjpg|y4m)$/i;
+
+/**
+ * The SRT URL ffmpeg serves on.
+ *
+ * @param o Host, port, mode, passphrase, latency.
+ * @returns The URL (contains the passphrase: never log it unredacted).
+ * @example
+ * ```ts
+ * import { srtServeUrl } from "./srt_serve.ts";
+ * srtServeUrl({ inputs: [] }); // "srt://127.0.0.1:9999?mode=listener&transtype=live&timeout=500000&pkt_size=1316"
+ * ```
+ */
+export function srtServeUrl(o: SrtServeOptions): string {
+  const mode = o.mode ?? "listener";
+  const host = o.host ?? "127.0.0.1";
+  let url = `srt://${host.includes(":") ? `[${host}]` : host}:${o.port ?? 9999}?mode=${mode}` +
+    `&transtype=live&timeout=500000&pkt_size=1316`;
+  if (o.latencyMs !== undefined) url += `&latency=${Math.round(o.latencyMs * 1000)}`;
+  if (o.passphrase) url += `&passphrase=${encodeURIComponent(o.passphrase)}`;
+  return url;
+}
+
+/** What the server feeds ffmpeg. */
+interface Feed {
+  args: string[];
+  files?: string[];
+}
+
+async function planFeed(o: SrtServeOptions): Promise<Feed> {
+  const w = o.width ?? 1920, h = o.height ?? 1080;
+  const fit = `scale=${w}:${h}:force_original_aspect_ratio=decrease,` +
+    `pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p`;
+  if (o.testsrc) {
+    return {
+      args: ["-re", "-f", "lavfi", "-i", `testsrc2=size=${w}x${h}:rate=${o.fps ?? 30}`],
+    };
+  }
+  if (o.inputs.length === 1 && VIDEO_EXT.test(o.inputs[0])) {
+    const args = ["-re"];
+    if (o.loop) args.push("-stream_loop", "-1");
+    args.push("-i", o.inputs[0]);
+    return { args: [...args, "-vf", (o.fps ? `fps=${o.fps},` : "") + fit] };
+  }
+  if (o.inputs.some((i) => VIDEO_EXT.test(i))) {
+    throw new CaptureSetupError(
+      "srt-serve takes JPEG files and folders (a slideshow) or one video file, not both",
+    );
+  }
+  const files = (await listInputs(o.inputs)).map((f) => f.path)
+    .filter((p) => /\.jpe?g$/i.test(p));
+  if (files.length === 0) {
+    throw new CaptureSetupError(`no JPEG files in ${o.inputs.join(" ")}`);
+  }
+  return {
+    args: [
+      "-re",
+      "-f",
+      "image2pipe",
+      "-framerate",
+      String(o.fps ?? 1),
+      "-c:v",
+      "mjpeg",
+      "-i",
+      "pipe:0",
+      "-vf",
+      fit,
+    ],
+    files,
+  };
+}
+
+/**
+ * The full ffmpeg argument list for a server (exported for tests and docs).
+ *
+ * @param feedArgs Input arguments.
+ * @param o Options.
+ * @returns Arguments.
+ */
+export function srtServeArgs(feedArgs: string[], o: SrtServeOptions): string[] {
+  const fps = o.fps ?? (o.testsrc ? 30 : 1);
+  const gop = String(Math.max(1, Math.round(fps)));
+  return [
+    "-hide_banner",
+    "-nostats",
+    "-loglevel",
+    "level+warning",
+    ...feedArgs,
+    "-an",
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-tune",
+    "zerolatency",
+    "-g",
+    gop,
+    "-keyint_min",
+    gop,
+    "-bf",
+    "0",
+    "-pix_fmt",
+    "yuv420p",
+    "-f",
+    "mpegts",
+    srtServeUrl(o),
+  ];
+}
+
+async function feedFiles(
+  files: string[],
+  loop: boolean,
+  stdin: WritableStream<Uint8Array>,
+  stop: AbortSignal,
+): Promise<void> {
+  const w = stdin.getWriter();
+  try {
+    do {
+      for (const f of files) {
+        if (stop.aborted) return;
+        await w.write(await Deno.readFile(f));
+      }
+    } while (loop);
+  } catch {
+    // ffmpeg went away (peer left, stopped): the serve loop decides what next
+  } finally {
+    await w.close().catch(() => {});
+  }
+}
+
+/**
+ * Serve a slideshow, a video or a test pattern over SRT until `signal` aborts (or the inputs
+ * end without `loop`, or after one peer with `once`).
+ *
+ * @param o What to serve and where.
+ * @returns Resolves when stopped.
+ * @throws {CaptureSetupError} ffmpeg missing, no inputs.
+ * @example
+ * ```ts
+ * import { serveSrt } from "./srt_serve.ts";
+ * const stop = new AbortController();
+ * const server = serveSrt({ inputs: ["fixtures/frames"], width: 320, height: 240, fps: 2, loop: true, signal: stop.signal });
+ * // ... framepipe capture 'srt://127.0.0.1:9999?mode=caller' ...
+ * stop.abort();
+ * await server;
+ * ```
+ */
+export async function serveSrt(o: SrtServeOptions): Promise<void> {
+  const feed = await planFeed(o);
+  const url = srtServeUrl(o);
+  const redact = makeRedactor(url);
+  const log = o.log ?? { info() {}, warn() {} };
+  const relay = new StderrRelay({ emit: (l) => log.warn(l), redact });
+  const stop = o.signal ?? new AbortController().signal;
+  const shown = redact(url);
+  log.info(
+    `serving ${
+      o.testsrc ? "testsrc2" : feed.files ? `${feed.files.length} JPEGs` : o.inputs[0]
+    } as ${o.width ?? 1920}x${o.height ?? 1080} H.264 on ${shown}`,
+  );
+  let failures = 0;
+  while (!stop.aborted) {
+    const t0 = performance.now();
+    let peerLeft = false;
+    const proc = FfmpegProcess.spawn({
+      program: o.ffmpeg,
+      args: srtServeArgs(feed.args, o),
+      stdin: feed.files ? "piped" : undefined,
+      onStderrLine: (raw) => {
+        const line = parseFfmpegLine(redact(raw));
+        // A peer leaving makes ffmpeg's writes fail: reported once below, not line by line.
+        if (PEER_LEFT.test(line.text)) peerLeft = true;
+        else if (!stop.aborted) relay.push(line);
+      },
+    });
+    const onStop = () => proc.stop();
+    stop.addEventListener("abort", onStop, { once: true });
+    const feeding = feed.files
+      ? feedFiles(feed.files, o.loop === true, proc.child.stdin, stop)
+      : Promise.resolve();
+    const drain = (async () => {
+      while (!(await proc.stdout.read().catch(() => ({ done: true }))).done) { /* nothing */ }
+    })();
+    const status = await proc.status;
+    await proc.stop();
+    await Promise.all([feeding, drain]);
+    stop.removeEventListener("abort", onStop);
+    if (stop.aborted || o.once) break;
+    if (status.success && !o.loop && !o.testsrc) break; // the inputs ended
+    const ran = performance.now() - t0;
+    failures = ran > 3000 ? 0 : failures + 1;
+    const delay = Math.min(2000, 100 * 2 ** Math.min(failures, 5));
+    log.info(
+      `${peerLeft ? "the peer left" : `ffmpeg exited (${status.code})`}; serving again on ${shown}${
+        delay >= 1000 ? ` in ${delay / 1000} s` : ""
+      }`,
+    );
+    await new Promise<void>((r) => {
+      const t = setTimeout(r, delay);
+      stop.addEventListener("abort", () => {
+        clearTimeout(t);
+        r();
+      }, { once: true });
+    });
+  }
+  relay.flush();
+}
