@@ -421,8 +421,8 @@ export class CaptureSource implements AsyncIterable<Frame> {
           srtMode: this.info.srtMode,
           everConnected: this.#everConnected,
         });
-        const what = a.killReason ??
-          (d?.message ?? `ffmpeg exited with code ${a.status?.code ?? "?"}`);
+        const what = d?.message ?? a.killReason ??
+          `ffmpeg exited with code ${a.status?.code ?? "?"}`;
         if (d?.setup) throw new CaptureSetupError(d.message);
         if (!this.#reconnect) {
           if (a.status?.success && !a.killReason) return; // end of the file / stream
@@ -438,7 +438,7 @@ export class CaptureSource implements AsyncIterable<Frame> {
         const delay = Math.min(cap, base * 2 ** (failures - 1));
         const lost = a.frames > 0 || a.status?.success ? "stream ended" : "cannot connect";
         this.#log.warn(
-          `capture: ${lost} (${a.killReason ?? d?.message ?? "ffmpeg exited"}); reconnecting in ${
+          `capture: ${lost} (${what}); reconnecting in ${
             delay / 1000
           } s (retry ${failures}/${maxRetries})`,
         );
@@ -512,7 +512,8 @@ export class CaptureSource implements AsyncIterable<Frame> {
     const watchdog = setInterval(() => {
       const now = performance.now();
       if (proc.exited || attempt.killReason) return;
-      if (attempt.frames === 0 && now - started > connectMs) {
+      // ffmpeg's own protocol timeout should fire first; this is the backstop (+2 s).
+      if (attempt.frames === 0 && now - started > connectMs + 2000) {
         attempt.killReason = `no frame within ${connectMs / 1000} s (--connect-timeout)`;
       } else if (attempt.frames > 0 && !blocked && now - lastProgress > stallMs) {
         attempt.killReason = `no frame for ${stallMs / 1000} s (--stall-timeout)`;

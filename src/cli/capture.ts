@@ -19,13 +19,19 @@ import {
 import { OUTPUT_OPTIONS, parseOutputOptions, runStream, summaryLine } from "./common.ts";
 import { Logger } from "./log.ts";
 
+/**
+ * Options whose names capture gives its own meaning (the input side): when the shared output
+ * options also define them (the tcp sink's `--reconnect`/`--connect-timeout`), capture's win.
+ */
+const CAPTURE_OWNED = ["reconnect", "connect-timeout"];
+
 /** The `capture` command's table. */
 export const CAPTURE_SPEC: CommandSpec = {
   name: "capture",
   positionals: "<url|file|->",
   summary: "stream a live camera (srt://, rtsp://, udp://), a video file or stdin via ffmpeg",
   options: [
-    ...OUTPUT_OPTIONS,
+    ...OUTPUT_OPTIONS.filter((o) => !CAPTURE_OWNED.includes(o.name)),
     {
       name: "decoder",
       type: "string",
@@ -134,7 +140,7 @@ export async function captureCommand(args: string[]): Promise<number> {
       `capture needs exactly one URL, file or - (got ${positionals.length}; see framepipe capture --help)`,
     );
   }
-  const output = parseOutputOptions(v);
+  const output = parseOutputOptions({ ...v, reconnect: undefined, "connect-timeout": undefined });
   const log = new Logger(output.quiet);
   const latest = v.latest === true;
   const num = (name: string, def?: string) => {

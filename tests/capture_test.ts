@@ -1,0 +1,665 @@
+/**
+ * Live capture with real ffmpeg and real SRT on loopback: `framepipe srt-serve` plays the camera,
+ * `framepipe capture` reads it. Small frames and low rates (the machine is shared).
+ */
+import assert from "node:assert/strict";
+import { buildCaptureArgs } from "../src/capture/args.ts";
+import { FrameQueue } from "../src/capture/queue.ts";
+import { diagnose, parseFfmpegLine } from "../src/capture/stderr.ts";
+import { inputInfo, makeRedactor, redactUrl } from "../src/capture/url.ts";
+import { readRecords, type StreamRecord } from "../src/formats/read_stream.ts";
+import { parseStream, ROOT, withTempDir } from "./helpers.ts";
+
+// --- fixtures -------------------------------------------------------------------------------
+
+/** Slide colours (RGB) and their ffmpeg names. */
+const SLIDES: [string, [number, number, number]][] = [
+  ["red", [255, 0, 0]],
+  ["lime", [0, 255, 0]],
+  ["blue", [0, 0, 255]],
+  ["yellow", [255, 255, 0]],
+];
+
+async function ffmpeg(args: string[]): Promise<void> {
+  const out = await new Deno.Command("ffmpeg", {
+    args: ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", ...args],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+}
+
+async function makeSlides(dir: string): Promise<string> {
+  const slides = `${dir}/slides`;
+  await Deno.mkdir(slides);
+  for (const [i, [name]] of SLIDES.entries()) {
+    await ffmpeg(["-f", "lavfi", "-i", `color=c=${name}:s=320x240`, "-frames:v", "1"].concat(
+      [`${slides}/${i}_${name}.jpg`],
+    ));
+  }
+  return slides;
+}
+
+async function freePort(): Promise<number> {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** A framepipe subprocess with its stderr collected. */
+interface Proc {
+  child: Deno.ChildProcess;
+  stderr: () => string;
+  stderrDone: Promise<void>;
+}
+
+function spawnCli(
+  args: string[],
+  perms: string[],
+  options: { stdout?: "piped" | "null"; stdin?: "piped" | "null"; env?: Record<string, string> } =
+    {},
+): Proc {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-q", ...perms, "cli.ts", ...args],
+    cwd: ROOT,
+    stdin: options.stdin ?? "null",
+    stdout: options.stdout ?? "piped",
+    stderr: "piped",
+    env: options.env,
+  }).spawn();
+  let text = "";
+  const dec = new TextDecoder();
+  const stderrDone = (async () => {
+    for await (const c of child.stderr) text += dec.decode(c, { stream: true });
+  })();
+  return { child, stderr: () => text, stderrDone };
+}
+
+const PASS = "correct-horse-42";
+
+function serve(slides: string, port: number, extra: string[] = []): Proc {
+  return spawnCli(
+    ["srt-serve", slides, "--size", "320x240", "--fps", "4", "--loop", "--port", String(port)]
+      .concat(extra),
+    [`--allow-read=${slides}`, "--allow-run=ffmpeg", "--allow-env=SRT_TEST_PASS"],
+    { stdout: "null", env: { SRT_TEST_PASS: PASS } },
+  );
+}
+
+async function stop(p: Proc): Promise<Deno.CommandStatus> {
+  try {
+    p.child.kill("SIGTERM");
+  } catch {
+    // gone
+  }
+  const s = await p.child.status;
+  await p.stderrDone;
+  return s;
+}
+
+const CAPTURE_PERMS = ["--allow-run=ffmpeg"];
+
+/** ffmpeg processes whose parent is `pid`. */
+function ffmpegChildren(pid: number): number[] {
+  const out: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
+      const m = /^\d+ \((.*)\) \S+ (\d+)/.exec(stat);
+      if (m && m[1] === "ffmpeg" && Number(m[2]) === pid) out.push(Number(e.name));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return !/^\d+ \(.*\) Z/.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+function meanRgb(r: StreamRecord): [number, number, number] {
+  const { width, height } = r.fields;
+  const n = width * height;
+  const m: number[] = [];
+  for (let c = 0; c < 3; c++) {
+    let s = 0;
+    for (let i = c * n; i < (c + 1) * n; i++) s += r.payload[i];
+    m.push(s / n);
+  }
+  return m as [number, number, number];
+}
+
+/** Index of the slide whose colour the frame shows (asserts it is close to one). */
+function slideOf(r: StreamRecord): number {
+  const m = meanRgb(r);
+  const d = SLIDES.map(([, c]) => Math.max(...c.map((v, i) => Math.abs(v - m[i]))));
+  const best = d.indexOf(Math.min(...d));
+  assert.ok(d[best] < 12, `frame ${r.fields.seq} mean ${m.map(Math.round)} matches no slide`);
+  return best;
+}
+
+/** Read records from a capture's stdout as they come. */
+function records(p: Proc): AsyncIterator<StreamRecord> {
+  return readRecords(p.child.stdout)[Symbol.asyncIterator]();
+}
+
+async function nextFrame(it: AsyncIterator<StreamRecord>): Promise<StreamRecord> {
+  while (true) {
+    const r = await it.next();
+    assert.ok(!r.done, "the stream ended early");
+    if (r.value.kind === "frame") return r.value;
+  }
+}
+
+async function rest(it: AsyncIterator<StreamRecord>): Promise<StreamRecord[]> {
+  const out: StreamRecord[] = [];
+  while (true) {
+    const r = await it.next();
+    if (r.done) return out;
+    out.push(r.value);
+  }
+}
+
+function assertSlideSequence(frames: StreamRecord[]): void {
+  const s = frames.map(slideOf);
+  for (let i = 1; i < s.length; i++) {
+    const gap = Number(frames[i].meta.gap ?? 0);
+    if (gap === 0 && !frames[i].meta.gap_ms) {
+      assert.equal(s[i], (s[i - 1] + 1) % SLIDES.length, `slides out of order: ${s}`);
+    }
+  }
+}
+
+// --- unit tests (no ffmpeg) -----------------------------------------------------------------
+
+Deno.test("capture URLs have their passphrase and password redacted", () => {
+  assert.equal(
+    redactUrl("srt://cam:9000?mode=caller&passphrase=hunter2hunter2&latency=200000"),
+    "srt://cam:9000?mode=caller&passphrase=***&latency=200000",
+  );
+  assert.equal(redactUrl("rtsp://admin:pw@10.0.0.5/s"), "rtsp://admin:***@10.0.0.5/s");
+  const scrub = makeRedactor("srt://h:1?passphrase=top%20secret12");
+  assert.equal(scrub("bad key 'top secret12' for top%20secret12"), "bad key '***' for ***");
+  assert.equal(inputInfo("srt://h:1?mode=listener").srtMode, "listener");
+  assert.equal(inputInfo("-").scheme, "stdin");
+  assert.equal(inputInfo("clip.ts").network, false);
+});
+
+Deno.test("capture asks ffmpeg for planar gbrp, scaled with the fit mode", () => {
+  const url = "srt://127.0.0.1:9999?mode=caller";
+  const a = buildCaptureArgs({
+    input: url,
+    info: inputInfo(url),
+    decoder: "ffmpeg",
+    width: 320,
+    height: 240,
+    fit: "cover",
+    fps: 5,
+    connectTimeout: 3,
+  });
+  assert.deepEqual(a.slice(a.indexOf("-pix_fmt"), a.indexOf("-pix_fmt") + 4), [
+    "-pix_fmt",
+    "gbrp",
+    "-f",
+    "rawvideo",
+  ]);
+  assert.ok(a.includes("-nostdin") && a.includes("nobuffer") && a.includes("low_delay"));
+  assert.equal(a[a.indexOf("-i") + 1], `${url}&timeout=3000000&connect_timeout=3000`);
+  assert.match(
+    a[a.indexOf("-vf") + 1],
+    /^fps=5,scale=320:240:force_original_aspect_ratio=increase/,
+  );
+  const m = buildCaptureArgs({ input: "-", info: inputInfo("-"), decoder: "framepipe", fps: 2 });
+  assert.ok(!m.includes("-nostdin") && m.includes("image2pipe") && m.includes("mjpeg"));
+  assert.ok(!m.some((x) => x.startsWith("scale")));
+});
+
+Deno.test("the latest-frame queue drops the oldest and counts it; lossless waits", async () => {
+  const q = new FrameQueue<number>(2, true);
+  for (let i = 0; i < 5; i++) await q.push(i);
+  assert.equal(q.dropped, 3);
+  assert.equal(await q.shift(), 3);
+  const l = new FrameQueue<number>(1, false);
+  await l.push(1);
+  let pushed = false;
+  const p = l.push(2).then(() => pushed = true);
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(pushed, false);
+  assert.equal(await l.shift(), 1);
+  await p;
+  assert.equal(pushed, true);
+});
+
+Deno.test("ffmpeg stderr lines are parsed and wrong passphrases diagnosed", () => {
+  assert.deepEqual(parseFfmpegLine("[srt @ 0x55d0] [error] Connection failed"), {
+    level: "error",
+    text: "[srt] Connection failed",
+  });
+  const srt = parseFfmpegLine(
+    "03:35:42.494991/SRT:RcvQ:w1!W:SRT.cn: processAsyncConnectRequest: REJECT reported from HS processing: Incorrect passphrase - not processing further",
+  );
+  assert.equal(srt.level, "warning");
+  const d = diagnose([srt.text], {
+    url: "srt://h:1",
+    scheme: "srt",
+    hostPort: "h:1",
+    everConnected: false,
+  });
+  assert.equal(d?.setup, true);
+  assert.match(d!.message, /passphrase was rejected/);
+});
+
+// --- ffmpeg and SRT on loopback -------------------------------------------------------------
+
+Deno.test("capture (caller) gets each slide from an SRT listener at the right size", async () => {
+  await withTempDir(async (dir) => {
+    const slides = await makeSlides(dir);
+    const port = await freePort();
+    const server = serve(slides, port);
+    try {
+      const cap = spawnCli(
+        ["capture", `srt://127.0.0.1:${port}?mode=caller`, "--size", "160x120", "--frames", "8"],
+        CAPTURE_PERMS,
+      );
+      const all = await rest(records(cap));
+      const status = await cap.child.status;
+      await cap.stderrDone;
+      assert.equal(status.code, 0, cap.stderr());
+      const header = all[0], end = all.at(-1)!;
+      assert.equal(header.kind, "header");
+      assert.deepEqual([header.meta.width, header.meta.height, header.meta.channels], [
+        160,
+        120,
+        3,
+      ]);
+      const frames = all.filter((r) => r.kind === "frame");
+      assert.equal(frames.length, 8);
+      for (const f of frames) {
+        assert.equal(f.payload.length, 3 * 160 * 120);
+        assert.equal(f.meta.key, `srt://127.0.0.1:${port}?mode=caller`);
+        assert.ok(Math.abs(f.fields.timestamp - Date.now()) < 60_000);
+      }
+      assertSlideSequence(frames);
+      assert.equal(end.kind, "end");
+      assert.equal(end.meta.reason, "limit");
+      assert.equal(end.meta.frames, 8);
+      const lat = end.meta.latency_ms as Record<string, number>;
+      assert.ok(lat.p50 >= 0 && lat.max < 5000, JSON.stringify(lat));
+    } finally {
+      await stop(server);
+    }
+  });
+});
+
+Deno.test("capture (listener) receives a camera that calls out, with a passphrase", async () => {
+  await withTempDir(async (dir) => {
+    const slides = await makeSlides(dir);
+    const port = await freePort();
+    const pass = PASS;
+    const cap = spawnCli(
+      [
+        "capture",
+        `srt://127.0.0.1:${port}?mode=listener&passphrase=${pass}`,
+        "--size",
+        "64x48",
+        "--frames",
+        "4",
+        "--layout",
+        "hwc",
+      ],
+      CAPTURE_PERMS,
+    );
+    await new Promise((r) => setTimeout(r, 700));
+    const server = serve(slides, port, ["--mode", "caller", "--passphrase-env", "SRT_TEST_PASS"]);
+    try {
+      const all = await rest(records(cap));
+      const status = await cap.child.status;
+      await cap.stderrDone;
+      assert.equal(status.code, 0, cap.stderr());
+      const frames = all.filter((r) => r.kind === "frame");
+      assert.equal(frames.length, 4);
+      assert.equal(frames[0].fields.layout, "hwc");
+      assert.equal(frames[0].meta.key, `srt://127.0.0.1:${port}?mode=listener&passphrase=***`);
+      assert.ok(!cap.stderr().includes(pass));
+      assert.ok(!new TextDecoder().decode(all[0].payload).includes(pass));
+    } finally {
+      await stop(server);
+    }
+  });
+});
+
+Deno.test("a wrong SRT passphrase is one clear line, exit 2, and never printed", async () => {
+  await withTempDir(async (dir) => {
+    const slides = await makeSlides(dir);
+    const port = await freePort();
+    const server = serve(slides, port, ["--passphrase-env", "SRT_TEST_PASS"]);
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      const bad = "wrong-passphrase-1";
+      const cap = spawnCli(
+        ["capture", `srt://127.0.0.1:${port}?mode=caller&passphrase=${bad}`, "--size", "64x48"],
+        CAPTURE_PERMS,
+      );
+      await rest(records(cap));
+      const status = await cap.child.status;
+      await cap.stderrDone;
+      assert.equal(status.code, 2, cap.stderr());
+      assert.match(cap.stderr(), /error: the SRT passphrase was rejected by 127\.0\.0\.1:\d+/);
+      assert.ok(!cap.stderr().includes(bad), cap.stderr());
+    } finally {
+      await stop(server);
+    }
+  });
+});
+
+Deno.test("capture reconnects after the SRT server restarts", async () => {
+  await withTempDir(async (dir) => {
+    const slides = await makeSlides(dir);
+    const port = await freePort();
+    let server = serve(slides, port);
+    const cap = spawnCli(
+      [
+        "capture",
+        `srt://127.0.0.1:${port}?mode=caller`,
+        "--size",
+        "64x48",
+        "--frames",
+        "10",
+        "--stall-timeout",
+        "2",
+        "--connect-timeout",
+        "2",
+      ],
+      CAPTURE_PERMS,
+    );
+    try {
+      const it = records(cap);
+      const before = [await nextFrame(it), await nextFrame(it), await nextFrame(it)];
+      await stop(server);
+      await new Promise((r) => setTimeout(r, 1500));
+      server = serve(slides, port);
+      const after = await rest(it);
+      const status = await cap.child.status;
+      await cap.stderrDone;
+      assert.equal(status.code, 0, cap.stderr());
+      const frames = before.concat(after.filter((r) => r.kind === "frame"));
+      assert.equal(frames.length, 10);
+      const resumed = frames.find((f) => Number(f.meta.reconnects) >= 1)!;
+      assert.ok(resumed, "no frame after a reconnect");
+      assert.ok(Number(resumed.meta.gap_ms) >= 1000, JSON.stringify(resumed.meta));
+      assert.ok(Number(resumed.meta.gap) >= 1, JSON.stringify(resumed.meta));
+      const end = after.at(-1)!;
+      assert.ok(Number(end.meta.reconnects) >= 1);
+      assert.match(cap.stderr(), /reconnecting in 0\.5 s/);
+      assert.match(cap.stderr(), /stream resumed after/);
+      for (const f of frames) slideOf(f);
+    } finally {
+      await stop(cap);
+      await stop(server);
+    }
+  });
+});
+
+Deno.test("--latest keeps latency bounded under a slow consumer and counts drops", async () => {
+  await withTempDir(async (dir) => {
+    const slides = await makeSlides(dir);
+    const port = await freePort();
+    const server = spawnCli(
+      ["srt-serve", slides, "--size", "320x240", "--fps", "10", "--loop", "--port", String(port)],
+      [`--allow-read=${slides}`, "--allow-run=ffmpeg"],
+      { stdout: "null" },
+    );
+    try {
+      const cap = spawnCli(
+        [
+          "capture",
+          `srt://127.0.0.1:${port}?mode=caller`,
+          "--size",
+          "320x240",
+          "--latest",
+          "--duration",
+          "6",
+        ],
+        CAPTURE_PERMS,
+      );
+      const it = records(cap);
+      let end: StreamRecord | undefined;
+      let frames = 0;
+      while (true) {
+        const r = await it.next();
+        if (r.done) break;
+        if (r.value.kind === "end") end = r.value;
+        if (r.value.kind === "frame") {
+          frames++;
+          await new Promise((res) => setTimeout(res, 600)); // a slow trainer
+        }
+      }
+      const status = await cap.child.status;
+      await cap.stderrDone;
+      assert.equal(status.code, 0, cap.stderr());
+      assert.ok(end, "no end record");
+      assert.ok(Number(end.meta.dropped) > 5, JSON.stringify(end.meta));
+      const lat = end.meta.latency_ms as Record<string, number>;
+      assert.ok(lat.p95 < 1500, `latency grew: ${JSON.stringify(lat)}`);
+      assert.ok(frames >= 3 && frames <= 14, `frames ${frames}`);
+    } finally {
+      await stop(server);
+    }
+  });
+});
+
+Deno.test("SIGTERM stops capture: end record, exit 0, no ffmpeg left", async () => {
+  await withTempDir(async (dir) => {
+    const slides = await makeSlides(dir);
+    const port = await freePort();
+    const server = serve(slides, port);
+    try {
+      const cap = spawnCli(
+        ["capture", `srt://127.0.0.1:${port}?mode=caller`, "--size", "64x48"],
+        CAPTURE_PERMS,
+      );
+      const it = records(cap);
+      await nextFrame(it);
+      await nextFrame(it);
+      const kids = ffmpegChildren(cap.child.pid);
+      assert.equal(kids.length, 1, `ffmpeg children: ${kids}`);
+      cap.child.kill("SIGTERM");
+      const tail = await rest(it);
+      const status = await cap.child.status;
+      await cap.stderrDone;
+      assert.equal(status.code, 0, cap.stderr());
+      assert.equal(tail.at(-1)?.kind, "end");
+      assert.equal(tail.at(-1)?.meta.reason, "signal");
+      assert.ok(!kids.some(alive), "ffmpeg outlived framepipe");
+    } finally {
+      await stop(server);
+    }
+  });
+});
+
+Deno.test("a consumer that goes away stops capture and its ffmpeg (exit 0)", async () => {
+  await withTempDir(async (dir) => {
+    const slides = await makeSlides(dir);
+    const port = await freePort();
+    const server = serve(slides, port);
+    try {
+      const cap = spawnCli(
+        ["capture", `srt://127.0.0.1:${port}?mode=caller`, "--size", "160x120"],
+        CAPTURE_PERMS,
+      );
+      const it = records(cap);
+      await nextFrame(it);
+      const kids = ffmpegChildren(cap.child.pid);
+      assert.equal(kids.length, 1);
+      await it.return?.();
+      await cap.child.stdout.cancel().catch(() => {});
+      const status = await cap.child.status;
+      await cap.stderrDone;
+      assert.equal(status.code, 0, cap.stderr());
+      assert.match(cap.stderr(), /consumer closed/);
+      assert.ok(!kids.some(alive), "ffmpeg outlived framepipe");
+    } finally {
+      await stop(server);
+    }
+  });
+});
+
+Deno.test("capture without ffmpeg on PATH says how to install it (exit 2)", async () => {
+  await withTempDir(async (dir) => {
+    const cap = spawnCli(["capture", "srt://127.0.0.1:9?mode=caller"], ["--allow-run=ffmpeg"], {
+      env: { PATH: dir },
+    });
+    const status = await cap.child.status;
+    await cap.stderrDone;
+    assert.equal(status.code, 2);
+    assert.match(
+      cap.stderr(),
+      /error: ffmpeg not found on PATH; install it \(e\.g\. apt install ffmpeg\) or pass --ffmpeg PATH/,
+    );
+    const noRun = spawnCli(["capture", "clip.ts"], []);
+    assert.equal((await noRun.child.status).code, 2);
+    await noRun.stderrDone;
+    assert.match(noRun.stderr(), /--allow-run=ffmpeg/);
+  });
+});
+
+Deno.test("an ffmpeg without SRT support is named as such (exit 2)", async () => {
+  await withTempDir(async (dir) => {
+    const fake = `${dir}/ffmpeg`;
+    await Deno.writeTextFile(
+      fake,
+      "#!/bin/sh\nprintf 'Supported file protocols:\\nInput:\\n  file\\n  pipe\\nOutput:\\n  file\\n'\n",
+    );
+    await Deno.chmod(fake, 0o755);
+    const cap = spawnCli(["capture", "srt://127.0.0.1:9", "--ffmpeg", fake], [
+      `--allow-run=${fake}`,
+    ]);
+    const status = await cap.child.status;
+    await cap.stderrDone;
+    assert.equal(status.code, 2);
+    assert.match(cap.stderr(), /has no SRT support/);
+  });
+});
+
+Deno.test("capture reads a video file and the same stream on stdin (-)", async () => {
+  await withTempDir(async (dir) => {
+    const clip = `${dir}/clip.ts`;
+    // 8 frames: 2 of each slide colour.
+    const inputs = SLIDES.flatMap((
+      [name],
+    ) => ["-f", "lavfi", "-i", `color=c=${name}:s=96x64:r=4:d=0.5`]);
+    await ffmpeg([
+      ...inputs,
+      "-filter_complex",
+      "concat=n=4:v=1:a=0",
+      "-c:v",
+      "libx264",
+      "-preset",
+      "ultrafast",
+      "-pix_fmt",
+      "yuv420p",
+      "-f",
+      "mpegts",
+      clip,
+    ]);
+    const file = spawnCli(["capture", clip], ["--allow-run=ffmpeg"]);
+    const a = await rest(records(file));
+    assert.equal((await file.child.status).code, 0);
+    await file.stderrDone;
+    const fa = a.filter((r) => r.kind === "frame");
+    assert.equal(fa.length, 8, file.stderr());
+    assert.deepEqual([a[0].meta.width, a[0].meta.height], [96, 64]);
+    assert.deepEqual(fa.map(slideOf), [0, 0, 1, 1, 2, 2, 3, 3]);
+    assert.equal(a.at(-1)?.meta.reason, "end");
+
+    const piped = spawnCli(["capture", "-", "--gray"], ["--allow-run=ffmpeg"], { stdin: "piped" });
+    const feeding = (async () => {
+      const w = piped.child.stdin.getWriter();
+      await w.write(await Deno.readFile(clip));
+      await w.close();
+    })();
+    const b = await rest(records(piped));
+    await feeding;
+    assert.equal((await piped.child.status).code, 0);
+    await piped.stderrDone;
+    const fb = b.filter((r) => r.kind === "frame");
+    assert.equal(fb.length, 8, piped.stderr());
+    assert.equal(fb[0].payload.length, 96 * 64);
+    assert.equal(fb[0].meta.key, "-");
+  });
+});
+
+Deno.test("--decoder framepipe frames match ffmpeg's decoder (PSNR > 30 dB)", async () => {
+  await withTempDir(async (dir) => {
+    const clip = `${dir}/pattern.ts`;
+    await ffmpeg([
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc2=size=160x120:rate=5:duration=1",
+      "-c:v",
+      "libx264",
+      "-preset",
+      "ultrafast",
+      "-qp",
+      "10",
+      "-pix_fmt",
+      "yuv420p",
+      "-f",
+      "mpegts",
+      clip,
+    ]);
+    const run = async (decoder: string) => {
+      const p = spawnCli(["capture", clip, "--decoder", decoder], ["--allow-run=ffmpeg"]);
+      const recs = await rest(records(p));
+      assert.equal((await p.child.status).code, 0);
+      await p.stderrDone;
+      return recs.filter((r) => r.kind === "frame");
+    };
+    const ff = await run("ffmpeg");
+    const fp = await run("framepipe");
+    assert.equal(ff.length, 5);
+    assert.equal(fp.length, 5);
+    for (let i = 0; i < ff.length; i++) {
+      assert.deepEqual([fp[i].fields.width, fp[i].fields.height], [160, 120]);
+      let se = 0;
+      for (let j = 0; j < ff[i].payload.length; j++) {
+        const d = ff[i].payload[j] - fp[i].payload[j];
+        se += d * d;
+      }
+      const psnr = 10 * Math.log10(255 * 255 / (se / ff[i].payload.length));
+      assert.ok(psnr > 30, `frame ${i}: PSNR ${psnr.toFixed(1)} dB`);
+    }
+  });
+});
+
+Deno.test("capture frames carry gap and reconnects; --frames ends with reason limit", async () => {
+  // The frame format carries gap/reconnects on every capture frame (docs/FORMAT.md).
+  await withTempDir(async (dir) => {
+    const clip = `${dir}/one.ts`;
+    await ffmpeg(["-f", "lavfi", "-i", "color=c=blue:s=32x32:r=2:d=1"].concat(
+      ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mpegts", clip],
+    ));
+    const p = spawnCli(["capture", clip, "--frames", "1"], ["--allow-run=ffmpeg"]);
+    const chunks: Uint8Array[] = [];
+    for await (const c of p.child.stdout) chunks.push(c);
+    await p.child.status;
+    await p.stderrDone;
+    const recs = await parseStream(
+      new Uint8Array(await new Blob(chunks as BlobPart[]).arrayBuffer()),
+    );
+    const f = recs.find((r) => r.kind === "frame")!;
+    assert.equal(f.meta.gap, 0);
+    assert.equal(f.meta.reconnects, 0);
+    assert.equal(recs.at(-1)?.meta.reason, "limit");
+  });
+});
