@@ -41,7 +41,7 @@ async function makeSlides(dir: string): Promise<string> {
   return slides;
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
@@ -263,7 +263,7 @@ Deno.test("ffmpeg stderr lines are parsed and wrong passphrases diagnosed", () =
 Deno.test("capture (caller) gets each slide from an SRT listener at the right size", async () => {
   await withTempDir(async (dir) => {
     const slides = await makeSlides(dir);
-    const port = await freePort();
+    const port = freePort();
     const server = serve(slides, port);
     try {
       const cap = spawnCli(
@@ -303,7 +303,7 @@ Deno.test("capture (caller) gets each slide from an SRT listener at the right si
 Deno.test("capture (listener) receives a camera that calls out, with a passphrase", async () => {
   await withTempDir(async (dir) => {
     const slides = await makeSlides(dir);
-    const port = await freePort();
+    const port = freePort();
     const pass = PASS;
     const cap = spawnCli(
       [
@@ -340,7 +340,7 @@ Deno.test("capture (listener) receives a camera that calls out, with a passphras
 Deno.test("a wrong SRT passphrase is one clear line, exit 2, and never printed", async () => {
   await withTempDir(async (dir) => {
     const slides = await makeSlides(dir);
-    const port = await freePort();
+    const port = freePort();
     const server = serve(slides, port, ["--passphrase-env", "SRT_TEST_PASS"]);
     try {
       await new Promise((r) => setTimeout(r, 500));
@@ -364,7 +364,7 @@ Deno.test("a wrong SRT passphrase is one clear line, exit 2, and never printed",
 Deno.test("capture reconnects after the SRT server restarts", async () => {
   await withTempDir(async (dir) => {
     const slides = await makeSlides(dir);
-    const port = await freePort();
+    const port = freePort();
     let server = serve(slides, port);
     const cap = spawnCli(
       [
@@ -412,7 +412,7 @@ Deno.test("capture reconnects after the SRT server restarts", async () => {
 Deno.test("--latest keeps latency bounded under a slow consumer and counts drops", async () => {
   await withTempDir(async (dir) => {
     const slides = await makeSlides(dir);
-    const port = await freePort();
+    const port = freePort();
     const server = spawnCli(
       ["srt-serve", slides, "--size", "320x240", "--fps", "10", "--loop", "--port", String(port)],
       [`--allow-read=${slides}`, "--allow-run=ffmpeg"],
@@ -460,7 +460,7 @@ Deno.test("--latest keeps latency bounded under a slow consumer and counts drops
 Deno.test("SIGTERM stops capture: end record, exit 0, no ffmpeg left", async () => {
   await withTempDir(async (dir) => {
     const slides = await makeSlides(dir);
-    const port = await freePort();
+    const port = freePort();
     const server = serve(slides, port);
     try {
       const cap = spawnCli(
@@ -489,7 +489,7 @@ Deno.test("SIGTERM stops capture: end record, exit 0, no ffmpeg left", async () 
 Deno.test("a consumer that goes away stops capture and its ffmpeg (exit 0)", async () => {
   await withTempDir(async (dir) => {
     const slides = await makeSlides(dir);
-    const port = await freePort();
+    const port = freePort();
     const server = serve(slides, port);
     try {
       const cap = spawnCli(

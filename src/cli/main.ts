@@ -16,9 +16,6 @@ import { imagesCommand } from "./images.ts";
 import { captureCommand } from "./capture.ts";
 import { srtServeCommand } from "./srt_serve.ts";
 import { CaptureSetupError } from "../capture/errors.ts";
-import { captureCommand } from "./capture.ts";
-import { srtServeCommand } from "./srt_serve.ts";
-import { CaptureSetupError } from "../capture/errors.ts";
 import { inspectCommand } from "./inspect.ts";
 import { NetworkError } from "../net/errors.ts";
 import { Logger } from "./log.ts";
@@ -58,17 +55,6 @@ const SETUP_ERRORS = [UsageError, SourceError, SinkError, LabelError];
 
 /** Setup error classes other modules add (capture, network, redis). */
 export const EXTRA_SETUP_ERRORS: (new (...a: never[]) => Error)[] = [NetworkError];
-
-// Live capture (src/capture): `capture`, `srt-serve`, and its setup errors (exit 2).
-registerCommand("capture", {
-  summary: "stream a live camera (srt://, rtsp://, udp://), a video file or stdin via ffmpeg",
-  run: captureCommand,
-});
-registerCommand("srt-serve", {
-  summary: "serve JPEGs, a video or a test pattern as a local SRT camera (for testing)",
-  run: srtServeCommand,
-});
-EXTRA_SETUP_ERRORS.push(CaptureSetupError);
 
 // Live capture (src/capture): `capture`, `srt-serve`, and its setup errors (exit 2).
 registerCommand("capture", {
