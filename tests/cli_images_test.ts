@@ -398,3 +398,49 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)`,
 );
 
 void PYTHON;
+
+Deno.test("--workers decodes on Web Workers in input order; --unordered yields the same frames", async () => {
+  const base = ["images", "fixtures/frames", "--size", "80x60", "--epochs", "2"];
+  const inline = await runCli([...base, "--workers", "0"]);
+  const pooled = await runCli([...base, "--workers", "2"]);
+  const unordered = await runCli([...base, "--workers", "2", "--unordered"]);
+  for (const r of [inline, pooled, unordered]) assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(pooled.stderr, /main thread/);
+  const a = await parseFrames(inline.stdout), b = await parseFrames(pooled.stdout);
+  const u = await parseFrames(unordered.stdout);
+  assert.equal(b.length, 24);
+  assert.deepEqual(b.map((f) => f.meta.key), a.map((f) => f.meta.key));
+  for (let i = 0; i < a.length; i++) assert.deepEqual(b[i].payload, a[i].payload);
+  const byPos = (rs: typeof a) => new Map(rs.map((f) => [f.fields.position, f.payload]));
+  assert.deepEqual(byPos(u), byPos(a));
+  assert.deepEqual(u.map((f) => f.fields.seq), [...Array(24).keys()]);
+});
+
+Deno.test("a bad file decoded on a worker is skipped like on the main thread", async () => {
+  await withTempDir(async (dir) => {
+    const good = await Deno.readFile(`${ROOT}/fixtures/frames/169_0.jpg`);
+    await Deno.writeFile(`${dir}/1.jpg`, good);
+    await Deno.writeFile(`${dir}/2.jpg`, good.slice(0, 900));
+    const r = await runCli(["images", dir, "--workers", "2", "--size", "16x16"], {
+      permissions: [`--allow-read=${ROOT},${dir}`],
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /skipped "2\.jpg": .*(premature|end of data|truncat)/i);
+    assert.equal((await parseFrames(r.stdout)).length, 1);
+  });
+});
+
+Deno.test("the WASM fast path and the TypeScript decoder agree on resized frames", async () => {
+  const args = ["images", "fixtures/frames", "--size", "80x60", "--limit", "4"];
+  const wasm = await runCli([...args, "--decoder", "wasm"]);
+  const ts = await runCli([...args, "--decoder", "ts"]);
+  assert.equal(wasm.code, 0, wasm.stderr);
+  assert.equal(ts.code, 0, ts.stderr);
+  const a = await parseFrames(wasm.stdout), b = await parseFrames(ts.stdout);
+  for (let i = 0; i < 4; i++) {
+    let se = 0;
+    for (let k = 0; k < a[i].payload.length; k++) se += (a[i].payload[k] - b[i].payload[k]) ** 2;
+    const psnr = 10 * Math.log10(255 ** 2 / Math.max(1e-9, se / a[i].payload.length));
+    assert.ok(psnr > 35, `frame ${i}: PSNR ${psnr.toFixed(1)} dB between decoders`);
+  }
+});

@@ -5,6 +5,8 @@
  */
 import { DEFAULT_MAX_PIXELS, DEFAULT_MAX_SCANS } from "../decode/types.ts";
 import { type ImagesOptions, openImages } from "../pipeline/images.ts";
+import { defaultWorkerCount } from "../pipeline/worker_pool.ts";
+import { DECODER_CHOICES } from "../pipeline/render.ts";
 import {
   type CommandSpec,
   parseChoice,
@@ -55,6 +57,21 @@ export const IMAGES_SPEC: CommandSpec = {
       arg: "N",
       default: "8",
       help: "inputs read and decoded ahead (bounds memory)",
+    },
+    {
+      name: "workers",
+      type: "string",
+      arg: "N",
+      default: "cores",
+      help: "decode on N Web Workers (0: on the main thread)",
+    },
+    { name: "unordered", type: "boolean", help: "emit frames as they finish (with --workers)" },
+    {
+      name: "decoder",
+      type: "string",
+      arg: "D",
+      default: "auto",
+      help: "auto (WASM SIMD, TypeScript fallback) | wasm | ts",
     },
     {
       name: "max-pixels",
@@ -156,6 +173,12 @@ export async function imagesCommand(args: string[]): Promise<number> {
     limit: v.limit !== undefined ? parseIntOption("limit", v.limit as string) : undefined,
     onError,
     prefetch: parseIntOption("prefetch", (v.prefetch as string) ?? "8", 1),
+    workers: v.workers === undefined || v.workers === "cores"
+      ? defaultWorkerCount()
+      : parseIntOption("workers", v.workers as string),
+    unordered: v.unordered === true,
+    decoder: parseChoice("decoder", (v.decoder as string) ?? "auto", DECODER_CHOICES),
+    onNotice: (m) => log.info(m),
   };
   let reported = 0;
   options.onSkip = (e) => {

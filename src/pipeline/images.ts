@@ -11,6 +11,7 @@ import { type InputFile, listInputs } from "../sources/list.ts";
 import { splitJpegStream } from "../sources/mjpeg_split.ts";
 import { type OrderOptions, planOrder, shardLength } from "../sources/sampling.ts";
 import { type Rendered, renderJpeg, type RenderOptions } from "./render.ts";
+import { WorkerPoolRenderer, workersAvailable } from "./worker_pool.ts";
 
 /** What happened to an input that produced no frame. */
 export interface SkipEvent {
@@ -53,8 +54,14 @@ export interface ImagesOptions extends RenderOptions, OrderOptions {
   onSkip?: (event: SkipEvent) => void;
   /** The stream read for the input `-` (default `Deno.stdin.readable`). */
   stdin?: ReadableStream<Uint8Array>;
-  /** Where rendering happens (default: this thread). */
+  /** Where rendering happens (default: this thread, or a worker pool when `workers` > 0). */
   renderer?: Renderer;
+  /** Decode on this many Web Workers (0, the default for the library, decodes on this thread). */
+  workers?: number;
+  /** Yield frames as they finish instead of in input order (workers only). */
+  unordered?: boolean;
+  /** Told when workers were asked for but cannot start (decoding then runs on this thread). */
+  onNotice?: (message: string) => void;
 }
 
 /** A bad input with `onError: "fail"` (CLI exit code 1). */
@@ -130,7 +137,7 @@ export class ImageFrameSource implements AsyncIterable<Frame> {
     };
   }
 
-  async #process(item: WorkItem): Promise<Outcome> {
+  async #process(item: WorkItem, renderer: Renderer): Promise<Outcome> {
     const o = this.#options;
     let bytes: Uint8Array;
     try {
@@ -153,7 +160,7 @@ export class ImageFrameSource implements AsyncIterable<Frame> {
     }
     let r: Rendered;
     try {
-      r = await (o.renderer ?? inlineRenderer).render(bytes, o);
+      r = await renderer.render(bytes, o);
     } catch (err) {
       if (!(err instanceof JpegError)) throw err;
       return { skip: { key: item.key, kind: "decode", reason: err.message }, cause: err };
@@ -176,10 +183,26 @@ export class ImageFrameSource implements AsyncIterable<Frame> {
     };
   }
 
-  /** Iterate frames in order, `prefetch` inputs ahead. */
+  /** Iterate frames in order (or as they finish with `unordered`), `prefetch` inputs ahead. */
   async *[Symbol.asyncIterator](): AsyncGenerator<Frame> {
-    const prefetch = Math.max(1, this.#options.prefetch ?? 8);
-    const queue: Promise<Outcome>[] = [];
+    const o = this.#options;
+    let workers = o.workers ?? 0;
+    if (!o.renderer && workers > 0) {
+      const avail = workersAvailable();
+      if (!avail.ok) {
+        o.onNotice?.(`${avail.reason}; decoding on the main thread`);
+        workers = 0;
+      }
+    }
+    const ownPool = !o.renderer && workers > 0;
+    const renderer = o.renderer ??
+      (ownPool ? new WorkerPoolRenderer(workers) : inlineRenderer);
+    const prefetch = Math.max(1, o.prefetch ?? 8, ownPool ? 2 * workers : 1);
+    // In-flight work in submission order; with `unordered`, whichever settles first is taken.
+    const queue: { id: number; p: Promise<Outcome> }[] = [];
+    const settled = new Map<number, Outcome | { thrown: unknown }>();
+    let nextId = 0;
+    let wake: (() => void) | null = null;
     const it = this.#items[Symbol.asyncIterator]();
     let exhausted = false;
     try {
@@ -188,14 +211,31 @@ export class ImageFrameSource implements AsyncIterable<Frame> {
           const n = await it.next();
           if (n.done) exhausted = true;
           else {
-            const p = this.#process(n.value);
-            p.catch(() => {}); // handled when awaited in order
-            queue.push(p);
+            const id = nextId++;
+            const p = this.#process(n.value, renderer);
+            p.then((v) => settled.set(id, v), (e) => settled.set(id, { thrown: e }))
+              .finally(() => wake?.());
+            queue.push({ id, p });
           }
         }
-        const next = queue.shift();
-        if (!next) return;
-        const out = await next;
+        if (queue.length === 0) return;
+        let out: Outcome;
+        if (o.unordered) {
+          while (!queue.some((q) => settled.has(q.id))) {
+            await new Promise<void>((r) => wake = r);
+            wake = null;
+          }
+          const i = queue.findIndex((q) => settled.has(q.id));
+          const [{ id }] = queue.splice(i, 1);
+          const v = settled.get(id)!;
+          settled.delete(id);
+          if ("thrown" in v) throw v.thrown;
+          out = v;
+        } else {
+          const { id, p } = queue.shift()!;
+          out = await p;
+          settled.delete(id);
+        }
         if ("frame" in out) {
           out.frame.seq = this.stats.frames++;
           yield out.frame;
@@ -204,15 +244,16 @@ export class ImageFrameSource implements AsyncIterable<Frame> {
         this.stats.skipped++;
         if (out.skip.kind !== "not-jpeg") this.stats.errors++;
         else this.stats.notJpeg++;
-        if (this.#options.onError === "fail" && out.skip.kind !== "not-jpeg") {
+        if (o.onError === "fail" && out.skip.kind !== "not-jpeg") {
           throw new DecodeFailedError(`cannot decode "${out.skip.key}": ${out.skip.reason}`, {
             cause: out.cause,
           });
         }
-        this.#options.onSkip?.(out.skip);
+        o.onSkip?.(out.skip);
       }
     } finally {
       await it.return?.();
+      if (ownPool) renderer.close();
     }
   }
 }

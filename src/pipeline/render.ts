@@ -6,7 +6,8 @@
  * @module
  */
 import { decodeJpeg, readJpegInfo } from "../decode/mod.ts";
-import type { DecodeOptions } from "../decode/types.ts";
+import { FastJpegDecoder } from "../decode/fast/mod.ts";
+import { type DecodeOptions, UnsupportedJpegError } from "../decode/types.ts";
 import type { Layout } from "../formats/frame.ts";
 import { type FitMode, planFit, resizeInto, type ResizeMode } from "../transform/resize.ts";
 
@@ -32,6 +33,77 @@ export interface RenderOptions {
   maxScans?: number;
   /** Decode at 1/2, 1/4 or 1/8 scale in the DCT domain when the target is that small. Default true. */
   dctScale?: boolean;
+  /**
+   * `auto` (default): the WASM SIMD fast path, falling back to the TypeScript decoder for what
+   * it does not handle (CMYK, arithmetic, rotated EXIF...); `wasm`: fast path only (unsupported
+   * files fail); `ts`: the TypeScript decoder only.
+   */
+  decoder?: DecoderChoice;
+}
+
+/** Which decoder renders a JPEG. */
+export type DecoderChoice = "auto" | "wasm" | "ts";
+/** Every decoder choice, for CLI validation. */
+export const DECODER_CHOICES: readonly DecoderChoice[] = ["auto", "wasm", "ts"];
+
+let fastDecoder: FastJpegDecoder | null | undefined; // one per thread, created on first use
+
+function getFastDecoder(): FastJpegDecoder | null {
+  if (fastDecoder === undefined) {
+    try {
+      fastDecoder = FastJpegDecoder.create();
+    } catch {
+      fastDecoder = null; // no WebAssembly SIMD here: the TypeScript decoder does everything
+    }
+  }
+  return fastDecoder;
+}
+
+/**
+ * Render with the WASM fast path: fused decode, DCT scaling, resize and layout straight into
+ * the payload. Returns null when the fast path does not handle the file.
+ */
+function renderFast(bytes: Uint8Array, options: RenderOptions): Rendered | null {
+  const fast = getFastDecoder();
+  if (!fast) return null;
+  const channels = options.channels ?? 3;
+  const layout = options.layout ?? "chw";
+  const orientation = options.orientation ?? true;
+  if (options.width === undefined || options.height === undefined) {
+    const img = fast.decode(bytes, {
+      maxPixels: options.maxPixels,
+      maxScans: options.maxScans,
+      gray: channels === 1,
+      orientation,
+    });
+    if (!img) return null;
+    const data = resizeInto(img, { width: img.width, height: img.height, channels, layout });
+    return { width: img.width, height: img.height, channels, layout, data };
+  }
+  const width = options.width, height = options.height;
+  const info = readJpegInfo(bytes);
+  const plan = planFit(info.width, info.height, width, height, options.fit ?? "stretch");
+  const r = plan.srcRect;
+  const x0 = Math.round(r.x), y0 = Math.round(r.y);
+  const out = new Uint8Array(channels * width * height);
+  const handled = fast.decodeInto(bytes, {
+    width,
+    height,
+    layout,
+    channels,
+    resize: options.resize ?? "bilinear",
+    srcRect: {
+      x: x0,
+      y: y0,
+      w: Math.max(1, Math.min(info.width - x0, Math.round(r.w))),
+      h: Math.max(1, Math.min(info.height - y0, Math.round(r.h))),
+    },
+    dstRect: plan.dstRect,
+    maxPixels: options.maxPixels,
+    maxScans: options.maxScans,
+    orientation,
+  }, out);
+  return handled ? { width, height, channels, layout, data: out } : null;
 }
 
 /** A rendered frame payload. */
@@ -93,6 +165,18 @@ export function chooseDctScale(
  * ```
  */
 export function renderJpeg(bytes: Uint8Array, options: RenderOptions = {}): Rendered {
+  const choice = options.decoder ?? "auto";
+  if (choice !== "ts" && (options.dctScale ?? true)) {
+    const fast = renderFast(bytes, options);
+    if (fast) return fast;
+    if (choice === "wasm") {
+      throw new UnsupportedJpegError(
+        `the WASM fast path does not handle this file (${
+          getFastDecoder()?.lastNotHandledReason || "no WebAssembly SIMD"
+        }); use --decoder auto`,
+      );
+    }
+  }
   const channels = options.channels ?? 3;
   const layout = options.layout ?? "chw";
   const orientation = options.orientation ?? true;

@@ -6,7 +6,9 @@
  * `s0 + (d + 0.5) * len / n - 0.5`.
  *
  * - `nearest`: source index `floor(s0 + (d + 0.5) * len / n)`, clamped.
- * - `bilinear`: 2x2 interpolation at the sample point, clamp-to-edge.
+ * - `bilinear`: 2x2 interpolation at the sample point, clamp-to-edge; when shrinking an axis by
+ *   more than 2x it is computed as `area` (plain bilinear would skip source pixels and alias),
+ *   the same rule the WASM fast path follows.
  * - `area`: box average of the source interval `[s0 + d*len/n, s0 + (d+1)*len/n)`, weighted by
  *   fractional coverage (what OpenCV calls INTER_AREA; best for large downscales).
  *
@@ -112,7 +114,7 @@ function buildAxis(mode: ResizeMode, srcLen: number, s0: number, len: number, n:
     }
     return { start, count, weight, maxTaps: 1 };
   }
-  if (mode === "bilinear") {
+  if (mode === "bilinear" && scale <= 2) {
     const weight = new Float32Array(2 * n);
     for (let d = 0; d < n; d++) {
       const c = s0 + (d + 0.5) * scale - 0.5;

@@ -1,0 +1,146 @@
+/**
+ * A pool of Web Workers that decode and render JPEGs in parallel. Work goes to the least busy
+ * worker; results come back as transferables. Order is restored by the caller, which awaits the
+ * promises in submission order (see `ImageFrameSource`), and memory is bounded by how many
+ * renders it keeps in flight (`prefetch`).
+ *
+ * @module
+ */
+import { ImageTooLargeError, JpegError, UnsupportedJpegError } from "../decode/types.ts";
+import type { Renderer } from "./images.ts";
+import type { Rendered, RenderOptions } from "./render.ts";
+
+interface Pending {
+  resolve: (r: Rendered) => void;
+  reject: (e: unknown) => void;
+  worker: number;
+}
+
+interface WorkerReply {
+  id: number;
+  result?: Rendered;
+  error?: { name: string; message: string; stack?: string; jpeg: boolean };
+}
+
+function reviveError(e: NonNullable<WorkerReply["error"]>): Error {
+  if (e.jpeg) {
+    if (e.name === "UnsupportedJpegError") return new UnsupportedJpegError(e.message);
+    if (e.name === "ImageTooLargeError") return new ImageTooLargeError(e.message);
+    return new JpegError(e.message);
+  }
+  const err = new Error(`render worker failed: ${e.message}`);
+  if (e.stack) err.stack = e.stack;
+  return err;
+}
+
+/** Default worker count: the machine's cores. */
+export function defaultWorkerCount(): number {
+  return Math.max(1, navigator.hardwareConcurrency ?? 1);
+}
+
+const WORKER_URL = new URL("./render_worker.ts", import.meta.url);
+
+/**
+ * Whether workers can start under the current permissions. A worker loads framepipe's own
+ * module: from a local checkout that needs read access to it (JSR and compiled binaries don't).
+ *
+ * @returns `ok`, or the reason and the flag that would enable workers.
+ */
+export function workersAvailable(): { ok: true } | { ok: false; reason: string } {
+  if (typeof Worker === "undefined") return { ok: false, reason: "no Web Workers here" };
+  if (WORKER_URL.protocol !== "file:") return { ok: true };
+  const src = new URL("../", WORKER_URL); // the worker imports sibling folders of src/
+  const dir = decodeURIComponent(src.pathname).replace(/\/$/, "");
+  const st = Deno.permissions.querySync({ name: "read", path: src });
+  if (st.state === "granted") return { ok: true };
+  return {
+    ok: false,
+    reason: `decode workers need read access to framepipe's own modules (--allow-read=${dir})`,
+  };
+}
+
+/** Renders on `n` Web Workers. */
+export class WorkerPoolRenderer implements Renderer {
+  #workers: Worker[] = [];
+  #busy: number[] = [];
+  #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #closed = false;
+
+  /**
+   * @param n Number of workers (at least 1).
+   */
+  constructor(n: number = defaultWorkerCount()) {
+    for (let i = 0; i < Math.max(1, n); i++) {
+      const w = new Worker(WORKER_URL, { type: "module" });
+      w.onmessage = (e: MessageEvent<WorkerReply>) => this.#reply(e.data);
+      w.onerror = (e: ErrorEvent) => {
+        e.preventDefault();
+        this.#failWorker(i, new Error(`render worker ${i} crashed: ${e.message}`));
+      };
+      this.#workers.push(w);
+      this.#busy.push(0);
+    }
+  }
+
+  /** Number of workers. */
+  get size(): number {
+    return this.#workers.length;
+  }
+
+  #reply(msg: WorkerReply): void {
+    const p = this.#pending.get(msg.id);
+    if (!p) return;
+    this.#pending.delete(msg.id);
+    this.#busy[p.worker]--;
+    if (msg.error) p.reject(reviveError(msg.error));
+    else p.resolve(msg.result!);
+  }
+
+  #failWorker(i: number, err: Error): void {
+    for (const [id, p] of this.#pending) {
+      if (p.worker === i) {
+        this.#pending.delete(id);
+        p.reject(err);
+      }
+    }
+  }
+
+  /**
+   * Render one JPEG on the least busy worker. `bytes` is transferred (left detached).
+   *
+   * @param bytes JPEG bytes.
+   * @param options Render options (structured-cloned).
+   * @returns The rendered payload.
+   */
+  render(bytes: Uint8Array, options: RenderOptions): Promise<Rendered> {
+    if (this.#closed) return Promise.reject(new Error("worker pool is closed"));
+    let w = 0;
+    for (let i = 1; i < this.#busy.length; i++) if (this.#busy[i] < this.#busy[w]) w = i;
+    const id = this.#nextId++;
+    this.#busy[w]++;
+    const opts = { ...options } as Record<string, unknown>;
+    // functions and renderers cannot cross threads
+    for (const k of Object.keys(opts)) if (typeof opts[k] === "function") delete opts[k];
+    delete opts.renderer;
+    delete opts.labels;
+    delete opts.stdin;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, worker: w });
+      const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+      const payload = whole ? bytes : bytes.slice();
+      this.#workers[w].postMessage({ id, bytes: payload, options: opts }, [
+        payload.buffer as ArrayBuffer,
+      ]);
+    });
+  }
+
+  /** Terminate the workers; pending renders reject. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const w of this.#workers) w.terminate();
+    for (const p of this.#pending.values()) p.reject(new Error("worker pool closed"));
+    this.#pending.clear();
+  }
+}
