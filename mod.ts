@@ -24,6 +24,16 @@
  *   dropped: 0, reconnects: 0, elapsed_s: 0, reason: "end" });
  * ```
  *
+ * @example Capture a live SRT camera (needs ffmpeg and `--allow-run=ffmpeg`)
+ * ```ts
+ * import { CaptureSource } from "@framepipe/framepipe";
+ * const cam = new CaptureSource({
+ *   url: "srt://127.0.0.1:9999?mode=caller", width: 320, height: 240, latest: true, frames: 100,
+ * });
+ * await cam.open();
+ * for await (const f of cam) console.log(f.timestamp, f.extra?.gap, f.extra?.reconnects);
+ * ```
+ *
  * @module
  */
 
@@ -67,3 +77,16 @@ export { openSink } from "./src/sinks/open_sink.ts";
 export { type Labeler, loadLabelFile } from "./src/labels/labels.ts";
 export { listInputs } from "./src/sources/list.ts";
 export { splitJpegStream } from "./src/sources/mjpeg_split.ts";
+export {
+  buildCaptureArgs,
+  type CaptureArgsOptions,
+  CaptureError,
+  type CaptureLog,
+  type CaptureOptions,
+  CaptureSetupError,
+  CaptureSource,
+  type CaptureStats,
+  redactUrl,
+  serveSrt,
+  type SrtServeOptions,
+} from "./src/capture/mod.ts";

@@ -278,7 +278,7 @@ export class CaptureSource implements AsyncIterable<Frame> {
    * @param frame The frame just written.
    * @param at When the write completed (ms since the epoch). Default now.
    */
-  recordDelivered(frame: Frame, at = Date.now()): void {
+  recordDelivered(frame: Frame, at: number = Date.now()): void {
     this.latency.add(at - frame.timestamp);
   }
 
