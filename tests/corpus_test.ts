@@ -12,10 +12,23 @@ import assert from "node:assert/strict";
 const CORPUS = new URL("../../shared/jpeg-corpus/", import.meta.url).pathname;
 const ROOT = new URL("../", import.meta.url).pathname;
 const PYTHON = Deno.env.get("PYTHON") ?? "/usr/bin/python3";
-const CMD = Deno.env.get("FRAMEPIPE_CORPUS_CMD") ??
-  `deno run -q --allow-read=${
-    new URL("../../", import.meta.url).pathname
-  } ${ROOT}tests/tools/decode_cli.ts {in}`;
+const READ = new URL("../../", import.meta.url).pathname;
+/** The CLI as a user runs it (default decoder: WASM fast path with TypeScript fallback). */
+const CLI_CMD =
+  `deno run -q --allow-read=${READ} ${ROOT}cli.ts images {in} --layout hwc --format raw`;
+// Raw RGB carries no size, so the checker reshapes with the stored size unless told the output is
+// display-oriented: the default CLI applies EXIF orientation (checked with --orientation display),
+// --no-orientation keeps the stored pixels (checked with --orientation raw).
+const CMDS: [string, string, string][] = Deno.env.get("FRAMEPIPE_CORPUS_CMD")
+  ? [["$FRAMEPIPE_CORPUS_CMD", Deno.env.get("FRAMEPIPE_CORPUS_CMD")!, "either"]]
+  : [
+    ["framepipe images (default decoder, EXIF applied)", CLI_CMD, "display"],
+    [
+      "framepipe images --decoder ts --no-orientation (the generic TypeScript decoder)",
+      `${CLI_CMD} --decoder ts --no-orientation`,
+      "raw",
+    ],
+  ];
 
 function pythonHasNumpy(): boolean {
   try {
@@ -45,43 +58,47 @@ if (!haveNumpy) {
   console.warn(`corpus_test: skipped, no corpus at ${CORPUS}`);
 }
 
-Deno.test({
-  name: "the decoder passes every good and bad file of the JPEG corpus",
-  ignore: !haveNumpy || !haveCorpus,
-  async fn() {
-    const json = await Deno.makeTempFile({ suffix: ".json" });
-    try {
-      const out = await new Deno.Command(PYTHON, {
-        args: [
-          CORPUS + "check_decoder.py",
-          CORPUS,
-          "--output-format",
-          "rgb",
-          "--quiet",
-          "--json",
-          json,
-          "--cmd",
-          CMD,
-        ],
-        cwd: ROOT,
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const report = JSON.parse(await Deno.readTextFile(json));
-      const failed = (report.results as { result: string; path: string; detail: string }[])
-        .filter((r) => r.result !== "PASS")
-        .map((r) => `${r.path}: ${r.detail}`);
-      assert.deepEqual(
-        failed,
-        [],
-        `corpus failures:\n${failed.join("\n")}\n${new TextDecoder().decode(out.stderr)}`,
-      );
-      const s = report.summary;
-      assert.ok(s.good.PASS > 0 && s.bad.PASS > 0, "the checker ran no files");
-      assert.equal(s.good.FAIL, 0);
-      assert.equal(s.bad.FAIL, 0);
-    } finally {
-      await Deno.remove(json).catch(() => {});
-    }
-  },
-});
+for (const [label, CMD, orientation] of CMDS) {
+  Deno.test({
+    name: `${label} passes every good and bad file of the JPEG corpus`,
+    ignore: !haveNumpy || !haveCorpus,
+    async fn() {
+      const json = await Deno.makeTempFile({ suffix: ".json" });
+      try {
+        const out = await new Deno.Command(PYTHON, {
+          args: [
+            CORPUS + "check_decoder.py",
+            CORPUS,
+            "--output-format",
+            "rgb",
+            "--quiet",
+            "--json",
+            json,
+            "--orientation",
+            orientation,
+            "--cmd",
+            CMD,
+          ],
+          cwd: ROOT,
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const report = JSON.parse(await Deno.readTextFile(json));
+        const failed = (report.results as { result: string; path: string; detail: string }[])
+          .filter((r) => r.result !== "PASS")
+          .map((r) => `${r.path}: ${r.detail}`);
+        assert.deepEqual(
+          failed,
+          [],
+          `corpus failures:\n${failed.join("\n")}\n${new TextDecoder().decode(out.stderr)}`,
+        );
+        const s = report.summary;
+        assert.ok(s.good.PASS > 0 && s.bad.PASS > 0, "the checker ran no files");
+        assert.equal(s.good.FAIL, 0);
+        assert.equal(s.bad.FAIL, 0);
+      } finally {
+        await Deno.remove(json).catch(() => {});
+      }
+    },
+  });
+}
