@@ -9,6 +9,13 @@ import { WIRE_FORMATS, type WireFormat } from "../formats/writers.ts";
 import { NET_OPTIONS, type NetOptions, parseNetOptions } from "../net/options.ts";
 import { openSink } from "../sinks/open_sink.ts";
 import "../sinks/tcp.ts"; // registers tcp://, tcps:// and --listen
+import "../redis/register.ts"; // registers redis:// and rediss://
+import {
+  netValuesFor,
+  parseRedisOptions,
+  REDIS_OPTIONS,
+  type RedisOutOptions,
+} from "../redis/options.ts";
 import { FIT_MODES, type FitMode, RESIZE_MODES, type ResizeMode } from "../transform/resize.ts";
 import { type OptionSpec, parseChoice, parseSize, type Values } from "./args.ts";
 import type { Logger } from "./log.ts";
@@ -54,10 +61,11 @@ export const OUTPUT_OPTIONS: OptionSpec[] = [
     arg: "DEST",
     default: "-",
     help:
-      "- (stdout), a file path, or tcp://HOST:PORT | tcps://HOST:PORT (connect to a listening consumer)",
+      "- (stdout), a file path, tcp://HOST:PORT | tcps://HOST:PORT (connect to a listening consumer), or redis://[USER@]HOST:PORT/STREAM | rediss:// (Redis Streams)",
   },
   { name: "quiet", type: "boolean", short: "q", help: "no informational messages on stderr" },
   ...NET_OPTIONS,
+  ...REDIS_OPTIONS,
 ];
 
 /** Parsed output options. */
@@ -82,6 +90,8 @@ export interface OutputOptions {
   quiet: boolean;
   /** Network options (`--listen`, `--token`, TLS, `--slow`, ...); absent when built by hand. */
   net?: NetOptions;
+  /** `--out redis://` options; absent for other destinations. */
+  redis?: RedisOutOptions;
 }
 
 /**
@@ -103,7 +113,8 @@ export function parseOutputOptions(v: Values): OutputOptions {
     format: parseChoice("format", (v.format as string) ?? "frame", WIRE_FORMATS),
     out: (v.out as string) ?? "-",
     quiet: v.quiet === true,
-    net: parseNetOptions(v, (v.out as string) ?? "-"),
+    net: parseNetOptions(netValuesFor(v, (v.out as string) ?? "-"), (v.out as string) ?? "-"),
+    redis: parseRedisOptions(v, (v.out as string) ?? "-", (v.format as string) ?? "frame"),
   };
 }
 
@@ -137,6 +148,7 @@ export async function runStream(options: RunStreamOptions): Promise<PumpResult> 
     const sink = await openSink(output.out, {
       format: output.format,
       net: output.net,
+      redis: output.redis,
       log,
       signal: controller.signal,
     });

@@ -5,6 +5,7 @@
  */
 import type { WireFormat } from "../formats/writers.ts";
 import type { NetOptions } from "../net/options.ts";
+import type { RedisOutOptions } from "../redis/options.ts";
 import type { FrameSink } from "./sink.ts";
 import { stdoutSink, WriterSink } from "./writer_sink.ts";
 
@@ -26,6 +27,8 @@ export interface OpenSinkOptions {
   format: WireFormat;
   /** Network options (`--listen`, token, TLS, ...), read by the `tcp:`/`listen:` factories. */
   net?: NetOptions;
+  /** `--out redis://` options (`--maxlen`, `--max-lag`, ...), read by the `redis:` factory. */
+  redis?: RedisOutOptions;
   /** Where sinks that talk to peers report connections and drops. */
   log?: { info(msg: string): void; warn(msg: string): void };
   /** Aborted on SIGINT/SIGTERM: sinks stop waiting for peers. */

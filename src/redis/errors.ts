@@ -1,0 +1,45 @@
+/**
+ * Errors of the Redis Streams transport. All are setup problems the user must fix (CLI exit
+ * code 2); each message names the flag, variable or server setting that fixes it.
+ *
+ * @module
+ */
+import { NetworkError } from "../net/errors.ts";
+
+/**
+ * A Redis destination or source that cannot be used: a malformed `redis://` URL, a password in
+ * the URL, a missing `--allow-net`, no server within `--connect-timeout`.
+ */
+export class RedisSetupError extends NetworkError {
+  /**
+   * @param message What is wrong and what to do (never a password).
+   * @param options Standard error options (`cause`).
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "RedisSetupError";
+  }
+}
+
+/** The server refused our credentials (`WRONGPASS`, `NOAUTH`) or an ACL refused a command (`NOPERM`). */
+export class RedisAuthError extends RedisSetupError {
+  /**
+   * @param message Who refused what, and how to fix it.
+   * @param options Standard error options.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "RedisAuthError";
+  }
+}
+
+/** A frame does not fit one Redis bulk string (`proto-max-bulk-len`): refused before sending. */
+export class RedisFrameTooLargeError extends RedisSetupError {
+  /**
+   * @param message The sizes and the fixes.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "RedisFrameTooLargeError";
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * How a frame stream is laid out in Redis (docs/SCALE_OUT.md, "Redis layout").
+ *
+ * - `STREAM` (a Redis stream): one entry per record. Fields: `h` the 56-byte fixed record
+ *   header of docs/FORMAT.md (kind `H`, `F` or `E`), `m` the metadata JSON, and for frames `p`
+ *   the payload. All binary, no base64. Every producer session starts with an `H` entry and
+ *   ends with an `E` entry (its id is also written to `STREAM:producers`).
+ * - `STREAM:header` (string): the latest header metadata JSON (classes, size, layout), so
+ *   consumers find it after the `H` entry was trimmed.
+ * - `STREAM:producers` (hash): producer id → `running`, or the end-of-stream JSON with the `id`
+ *   of its `E` entry. Consumers stop when every producer has ended and their group has been
+ *   delivered every entry up to the last `E` and acknowledged them all.
+ *
+ * @module
+ */
+
+/** Field holding the 56-byte record header. */
+export const FIELD_HEAD = "h";
+/** Field holding the metadata JSON. */
+export const FIELD_META = "m";
+/** Field holding the payload (frames only). */
+export const FIELD_PAYLOAD = "p";
+/** Value of a running producer in the producers hash. */
+export const PRODUCER_RUNNING = "running";
+
+/**
+ * The header key of a stream.
+ *
+ * @param stream The stream key.
+ * @returns `STREAM:header`.
+ */
+export function headerKey(stream: string): string {
+  return `${stream}:header`;
+}
+
+/**
+ * The producers hash of a stream.
+ *
+ * @param stream The stream key.
+ * @returns `STREAM:producers`.
+ */
+export function producersKey(stream: string): string {
+  return `${stream}:producers`;
+}
+
+/** A stream entry id as two numbers. */
+export type StreamId = [ms: number, seq: number];
+
+/**
+ * Parse `MS-SEQ`.
+ *
+ * @param id The id (`0`, `0-0`, `1700000000000-3`).
+ * @returns Its parts.
+ */
+export function parseId(id: string): StreamId {
+  const [a, b] = id.split("-");
+  return [Number(a) || 0, Number(b ?? 0) || 0];
+}
+
+/**
+ * Compare two entry ids.
+ *
+ * @param a First id.
+ * @param b Second id.
+ * @returns Negative, 0 or positive.
+ */
+export function compareIds(a: string, b: string): number {
+  const x = parseId(a), y = parseId(b);
+  return x[0] !== y[0] ? x[0] - y[0] : x[1] - y[1];
+}
