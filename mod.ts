@@ -34,6 +34,22 @@
  * for await (const f of cam) console.log(f.timestamp, f.extra?.gap, f.extra?.reconnects);
  * ```
  *
+ * @example Publish frames to a Redis stream for many consumers (needs `--allow-net=HOST:PORT`)
+ * ```ts
+ * import { openImages, parseRedisUrl, RedisSink } from "@framepipe/framepipe";
+ * const src = await openImages(["fixtures/frames"], { width: 64, height: 48 });
+ * const sink = new RedisSink({
+ *   target: parseRedisUrl("redis://127.0.0.1:6379/framepipe:demo", "--out"),
+ *   maxLag: 64, // lossless: wait while the slowest consumer group is 64 entries behind
+ *   connectTimeoutMs: 10_000,
+ * });
+ * await sink.start(src.header);
+ * for await (const f of src) await sink.write(f);
+ * await sink.end({ frames: src.stats.frames, skipped: 0, errors: 0, dropped: 0, reconnects: 0,
+ *   elapsed_s: 0, reason: "end" });
+ * await sink.close();
+ * ```
+ *
  * @module
  */
 
@@ -90,3 +106,15 @@ export {
   serveSrt,
   type SrtServeOptions,
 } from "./src/capture/mod.ts";
+export {
+  describeStream,
+  parseRedisUrl,
+  RedisAuthError,
+  RedisConnection,
+  RedisFrameTooLargeError,
+  RedisSetupError,
+  RedisSink,
+  type RedisSinkOptions,
+  type RedisStreamInfo,
+  type RedisTarget,
+} from "./src/redis/mod.ts";

@@ -19,11 +19,12 @@ import {
   UsageError,
 } from "./args.ts";
 import { Logger } from "./log.ts";
+import { inspectRedis } from "../redis/inspect.ts";
 
 /** The `inspect` command's table. */
 export const INSPECT_SPEC: CommandSpec = {
   name: "inspect",
-  positionals: "[-|FILE|tcp://HOST:PORT|tcps://HOST:PORT]",
+  positionals: "[-|FILE|tcp://HOST:PORT|tcps://HOST:PORT|redis://[USER@]HOST:PORT/STREAM]",
   summary: "summarise a frame stream from stdin, a file or a --listen server",
   options: [
     { name: "json", type: "boolean", help: "print one JSON object instead of text" },
@@ -49,6 +50,10 @@ export const INSPECT_SPEC: CommandSpec = {
     [
       "FRAMEPIPE_TOKEN=s3cret deno run --allow-net=127.0.0.1:9000 --allow-env=FRAMEPIPE_TOKEN cli.ts inspect tcp://127.0.0.1:9000 --frames 100",
       "the first 100 frames of a --listen server",
+    ],
+    [
+      "deno run --allow-net=127.0.0.1:6379 cli.ts inspect redis://127.0.0.1:6379/framepipe:mydata",
+      "a Redis stream: length, header, producers, consumer groups with lag and pending",
     ],
   ],
   notes: [
@@ -288,6 +293,15 @@ export async function inspectCommand(args: string[]): Promise<number> {
   }
   if (positionals.length > 1) {
     throw new UsageError("inspect reads one stream: give one of -, FILE or tcp://HOST:PORT");
+  }
+  if (/^rediss?:\/\//i.test(positionals[0] ?? "")) {
+    // a framepipe Redis stream (src/redis/inspect.ts): described, not consumed
+    const t = (v["connect-timeout"] as string | undefined) ?? "10";
+    return await inspectRedis(positionals[0], {
+      json: v.json === true,
+      ca: v.ca as string | undefined,
+      connectTimeoutMs: t.trim() === "0" ? 0 : parsePositive("connect-timeout", t) * 1000,
+    });
   }
   const limit = v.frames !== undefined ? parseIntOption("frames", v.frames as string, 1) : Infinity;
   const log = new Logger();

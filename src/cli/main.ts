@@ -18,6 +18,7 @@ import { srtServeCommand } from "./srt_serve.ts";
 import { CaptureSetupError } from "../capture/errors.ts";
 import { inspectCommand } from "./inspect.ts";
 import { NetworkError } from "../net/errors.ts";
+import { RedisSetupError } from "../redis/errors.ts";
 import { Logger } from "./log.ts";
 
 /** A subcommand: its one-line summary and its runner. */
@@ -66,6 +67,9 @@ registerCommand("srt-serve", {
   run: srtServeCommand,
 });
 EXTRA_SETUP_ERRORS.push(CaptureSetupError);
+
+// Redis Streams (src/redis): URL, credentials/ACL, unreachable server, frame too large (exit 2).
+EXTRA_SETUP_ERRORS.push(RedisSetupError);
 
 function help(): string {
   const w = Math.max(...[...COMMANDS.keys()].map((k) => k.length)) + 2;
