@@ -530,3 +530,55 @@ Deno.test({
     assert.match(b.stderr, /drop --format raw/);
   },
 });
+
+const hasOpenssl = await new Deno.Command("openssl", { args: ["version"], stdout: "null" })
+  .output().then((o) => o.success).catch(() => false);
+
+Deno.test({
+  name: "rediss:// with --ca: TLS to Redis with only --allow-net and --allow-read=CA",
+  ignore: ignore || !hasOpenssl,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "framepipe-redis-tls-" });
+    const sh = (cmd: string) =>
+      new Deno.Command("sh", { args: ["-c", cmd], cwd: dir, stdout: "null", stderr: "null" })
+        .output();
+    await sh(
+      "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=ca && " +
+        "openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=127.0.0.1 && " +
+        "printf 'subjectAltName=IP:127.0.0.1\\n' > ext && " +
+        "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile ext",
+    );
+    const port = freePort();
+    const srv = await new RedisServer(freePort(), [
+      "--tls-port",
+      String(port),
+      "--tls-cert-file",
+      `${dir}/srv.pem`,
+      "--tls-key-file",
+      `${dir}/srv.key`,
+      "--tls-ca-cert-file",
+      `${dir}/ca.pem`,
+      "--tls-auth-clients",
+      "no",
+    ]).start();
+    try {
+      const url = `rediss://127.0.0.1:${port}/framepipe:tls`;
+      const ok = await cli(port, produce(url, 10, "32x24", ["--ca", `${dir}/ca.pem`]), undefined, [
+        `--allow-read=${dir}/ca.pem`,
+      ]).done;
+      assert.equal(ok.code, 0, ok.stderr);
+      const noCa = await cli(port, produce(url, 10, "32x24", ["--connect-timeout", "5"])).done;
+      assert.equal(noCa.code, 2, noCa.stderr);
+      assert.match(noCa.stderr, /TLS handshake failed.*--ca FILE/);
+      const got = await spawn(PYTHON, [
+        "-c",
+        `import sys; sys.path.insert(0, "python"); import framepipe
+print(len(list(framepipe.redis_frames("${url}", "g", "c", ca="${dir}/ca.pem", block_ms=100))))`,
+      ]).done;
+      assert.equal(got.stdout.trim(), "10", got.stderr);
+    } finally {
+      await srv.kill();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

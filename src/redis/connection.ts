@@ -63,6 +63,11 @@ function isAuthReply(err: unknown): boolean {
   return /^(WRONGPASS|NOAUTH|NOPERM)\b|called without any password configured/.test(errText(err));
 }
 
+function isTlsFailure(err: unknown): boolean {
+  return /certificate|self[- ]signed|CERT_|SSL|TLS|servername|handshake|UnknownIssuer|InvalidCertificate/i
+    .test(errText(err));
+}
+
 function isPermission(err: unknown): boolean {
   return err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied ||
     /Requires net access|NotCapable/i.test(errText(err));
@@ -152,7 +157,12 @@ export class RedisConnection {
         host: t.hostname,
         port: t.port,
         ...(t.tls
-          ? { tls: true as const, ca: o.caPem ? [o.caPem] : undefined, servername: t.hostname }
+          ? {
+            tls: true as const,
+            ca: o.caPem ? [o.caPem] : undefined,
+            // SNI takes names only; an IP address is still checked against the certificate
+            servername: /^[\d.]+$|:/.test(t.hostname) ? undefined : t.hostname,
+          }
           : {}),
         connectTimeout: 5000,
         reconnectStrategy: (retries: number, cause: Error) => this.#strategy(retries, cause),
@@ -176,6 +186,16 @@ export class RedisConnection {
 
   #strategy(_retries: number, cause: Error): number | Error {
     if (this.#closing) return new RedisSetupError("closed");
+    if (isTlsFailure(cause)) {
+      this.#fatal = new RedisSetupError(
+        `${this.#o.what}: TLS handshake failed: ${errText(cause)}${
+          this.#o.caPem ? "" : " (a server with a private CA needs --ca FILE)"
+        }`,
+        { cause },
+      );
+      this.#wake();
+      return this.#fatal;
+    }
     if (isAuthReply(cause) || isPermission(cause)) {
       const d = describeRedisError(cause, this.#o, this.#o.what);
       this.#fatal = d instanceof Error ? d : cause;
