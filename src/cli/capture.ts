@@ -18,6 +18,7 @@ import {
 } from "./args.ts";
 import { OUTPUT_OPTIONS, parseOutputOptions, runStream, summaryLine } from "./common.ts";
 import { Logger } from "./log.ts";
+import { parseProgressOptions, PROGRESS_OPTIONS } from "./progress.ts";
 
 /**
  * Options whose names capture gives its own meaning (the input side): when the shared output
@@ -95,6 +96,7 @@ export const CAPTURE_SPEC: CommandSpec = {
       default: "tcp",
       help: "rtsp:// transport: tcp | udp",
     },
+    ...PROGRESS_OPTIONS,
   ],
   examples: [
     [
@@ -142,6 +144,7 @@ export async function captureCommand(args: string[]): Promise<number> {
   }
   const output = parseOutputOptions({ ...v, reconnect: undefined, "connect-timeout": undefined });
   const log = new Logger(output.quiet);
+  const progress = parseProgressOptions(v, output.quiet);
   const latest = v.latest === true;
   const num = (name: string, def?: string) => {
     const s = (v[name] as string | undefined) ?? def;
@@ -227,6 +230,19 @@ export async function captureCommand(args: string[]): Promise<number> {
       onFrame: (f) => {
         source.recordDelivered(f);
         payloadBytes += f.data.length;
+      },
+      progress: {
+        settings: progress,
+        counts: () => {
+          const s = source.summary();
+          return {
+            total: v.frames !== undefined ? Number(v.frames) : undefined,
+            skipped: Number(s.skipped ?? 0),
+            errors: Number(s.errors ?? 0),
+            dropped: Number(s.dropped ?? 0),
+            reconnects: Number(s.reconnects ?? 0),
+          };
+        },
       },
     }));
   } catch (err) {

@@ -20,6 +20,7 @@ import { FIT_MODES, type FitMode, RESIZE_MODES, type ResizeMode } from "../trans
 import { type OptionSpec, parseChoice, parseSize, type Values } from "./args.ts";
 import type { Logger } from "./log.ts";
 import { handleSignals, pump, type PumpResult } from "./pump.ts";
+import { type ProgressCounts, ProgressReporter, type ProgressSettings } from "./progress.ts";
 
 /** Output options every frame-producing command takes. */
 export const OUTPUT_OPTIONS: OptionSpec[] = [
@@ -132,6 +133,11 @@ export interface RunStreamOptions {
   log: Logger;
   /** Called after each frame (progress). */
   onFrame?: (frame: Frame) => void;
+  /**
+   * Progress on stderr (see `progress.ts`): what to print and the source's counts. Frames and
+   * bytes are counted here. Absent: nothing is printed.
+   */
+  progress?: { settings: ProgressSettings; counts: () => ProgressCounts };
 }
 
 /**
@@ -144,6 +150,10 @@ export async function runStream(options: RunStreamOptions): Promise<PumpResult> 
   const { output, log } = options;
   const controller = new AbortController();
   const unlisten = handleSignals(controller, log);
+  const progress = options.progress
+    ? new ProgressReporter({ ...options.progress, log })
+    : undefined;
+  let finished = false;
   try {
     const sink = await openSink(output.out, {
       format: output.format,
@@ -152,14 +162,22 @@ export async function runStream(options: RunStreamOptions): Promise<PumpResult> 
       log,
       signal: controller.signal,
     });
+    progress?.start();
     const result = await pump(options.source(controller.signal), {
       header: options.header,
       sink,
       log,
       controller,
       counts: options.counts,
-      onFrame: options.onFrame,
+      onFrame: progress
+        ? (f) => {
+          options.onFrame?.(f);
+          progress.frame(f.data.length);
+        }
+        : options.onFrame,
     });
+    progress?.finish(result.summary);
+    finished = true;
     if (result.consumerGone) {
       log.info(
         `the consumer closed ${sink.description} after ${result.summary.frames} frames; stopped`,
@@ -167,6 +185,7 @@ export async function runStream(options: RunStreamOptions): Promise<PumpResult> 
     }
     return result;
   } finally {
+    if (!finished) progress?.finish();
     unlisten();
   }
 }

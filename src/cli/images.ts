@@ -18,6 +18,7 @@ import {
 } from "./args.ts";
 import { OUTPUT_OPTIONS, parseOutputOptions, runStream, summaryLine } from "./common.ts";
 import { Logger } from "./log.ts";
+import { parseProgressOptions, PROGRESS_OPTIONS } from "./progress.ts";
 
 /** The `images` command's table. */
 export const IMAGES_SPEC: CommandSpec = {
@@ -99,6 +100,7 @@ export const IMAGES_SPEC: CommandSpec = {
       default: true,
       help: "decode at 1/2, 1/4, 1/8 scale when --size is that small (--no-dct-scale: full decode)",
     },
+    ...PROGRESS_OPTIONS,
   ],
   examples: [
     [
@@ -150,6 +152,7 @@ export async function imagesCommand(args: string[]): Promise<number> {
   }
   const output = parseOutputOptions(v);
   const log = new Logger(output.quiet);
+  const progress = parseProgressOptions(v, output.quiet);
   const onError = parseChoice("on-error", (v["on-error"] as string) ?? "skip", ["skip", "fail"]);
   const options: ImagesOptions = {
     width: output.width,
@@ -202,6 +205,14 @@ export async function imagesCommand(args: string[]): Promise<number> {
     }),
     log,
     onFrame: (f) => payloadBytes += f.data.length,
+    progress: {
+      settings: progress,
+      counts: () => ({
+        total: src.stats.total,
+        skipped: src.stats.skipped,
+        errors: src.stats.errors,
+      }),
+    },
   });
   if (src.stats.unlabelled > 0) {
     log.warn(`${src.stats.unlabelled} frames had no label in ${v.labels}`);
