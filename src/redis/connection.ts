@@ -10,7 +10,10 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { commandOptions, createClient } from "redis";
+import type * as NodeRedis from "redis";
+
+/** node-redis, loaded on first use so that runs without Redis never load it. */
+let nodeRedis: typeof NodeRedis | undefined;
 import { RedisAuthError, RedisSetupError } from "./errors.ts";
 import type { RedisTarget } from "./url.ts";
 
@@ -50,7 +53,7 @@ export const MAX_RETRY_MS = 1000;
 /** A command argument: text or binary. */
 export type RedisArg = string | Uint8Array;
 
-type Client = ReturnType<typeof createClient>;
+type Client = ReturnType<typeof NodeRedis.createClient>;
 
 const quiet: RedisLog = { info() {}, warn() {} };
 
@@ -135,6 +138,7 @@ export class RedisConnection {
   reconnects = 0;
   #o: RedisConnectOptions;
   #client: Client;
+  #lib: typeof NodeRedis;
   #log: RedisLog;
   #outageStart: number | undefined;
   #everReady = false;
@@ -145,11 +149,12 @@ export class RedisConnection {
   #onReconnect: (() => void)[] = [];
   #told = false;
 
-  private constructor(o: RedisConnectOptions) {
+  private constructor(o: RedisConnectOptions, lib: typeof NodeRedis) {
     this.#o = o;
+    this.#lib = lib;
     this.#log = o.log ?? quiet;
     const t = o.target;
-    this.#client = createClient({
+    this.#client = lib.createClient({
       username: t.username,
       password: o.password,
       disableOfflineQueue: true,
@@ -252,7 +257,8 @@ export class RedisConnection {
    * @throws {RedisSetupError} no server in time, missing permission, refused credentials.
    */
   static async open(o: RedisConnectOptions): Promise<RedisConnection> {
-    const c = new RedisConnection(o);
+    nodeRedis ??= await import("redis");
+    const c = new RedisConnection(o, nodeRedis);
     const onAbort = () => c.#wake();
     o.signal?.addEventListener("abort", onAbort, { once: true });
     try {
@@ -330,7 +336,7 @@ export class RedisConnection {
         typeof x === "string" ? x : Buffer.from(x.buffer, x.byteOffset, x.byteLength)
       ) as unknown as string[];
       return (buffers
-        ? await this.#client.sendCommand(a, commandOptions({ returnBuffers: true }))
+        ? await this.#client.sendCommand(a, this.#lib.commandOptions({ returnBuffers: true }))
         : await this.#client.sendCommand(a)) as T;
     } catch (err) {
       const d = describeRedisError(err, this.#o, this.#o.what);
