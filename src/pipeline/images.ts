@@ -6,7 +6,7 @@
 import { isJpeg, JpegError } from "../decode/mod.ts";
 import type { Frame, StreamHeader } from "../formats/frame.ts";
 import { DirLabeler, type Labeler, loadLabelFile } from "../labels/labels.ts";
-import { describeFsError } from "../sources/errors.ts";
+import { describeFsError, SourceError } from "../sources/errors.ts";
 import { type InputFile, listInputs } from "../sources/list.ts";
 import { splitJpegStream } from "../sources/mjpeg_split.ts";
 import { type OrderOptions, planOrder, shardLength } from "../sources/sampling.ts";
@@ -258,6 +258,27 @@ export class ImageFrameSource implements AsyncIterable<Frame> {
   }
 }
 
+/** Work items for concatenated JPEGs on a stream, positions counted from 0. */
+async function* stdinItems(
+  stream: ReadableStream<Uint8Array>,
+  start: number,
+  limit: number,
+): AsyncGenerator<WorkItem> {
+  let i = 0;
+  for await (const jpeg of splitJpegStream(stream)) {
+    const position = i++;
+    if (position < start) continue;
+    if (position >= start + limit) return;
+    yield {
+      key: `stdin#${position}`,
+      dir: "",
+      position,
+      epoch: 0,
+      bytes: () => Promise.resolve(jpeg),
+    };
+  }
+}
+
 /**
  * Open files, folders, globs, or `-` (concatenated JPEGs on stdin) as a frame source.
  *
@@ -287,34 +308,19 @@ export async function openImages(
     height: options.height ?? 0,
   };
   if (inputs.length === 1 && inputs[0] === "-") {
-    const labeler = typeof options.labels === "object" ? options.labels : undefined;
-    if (typeof options.labels === "string") {
-      if (options.labels === "dirs") {
-        throw new TypeError("--labels dirs needs files in folders, not a stream on stdin");
-      }
+    if (options.labels === "dirs") {
+      throw new SourceError("--labels dirs needs files in folders, not a stream on stdin");
     }
-    const labelerFromFile = typeof options.labels === "string"
+    const labeler = typeof options.labels === "string"
       ? await loadLabelFile(options.labels)
-      : labeler;
-    header.classes = labelerFromFile?.classes ?? [];
-    const stream = options.stdin ?? Deno.stdin.readable;
-    const start = options.start ?? 0, limit = options.limit ?? Infinity;
-    async function* items(): AsyncGenerator<WorkItem> {
-      let i = 0;
-      for await (const jpeg of splitJpegStream(stream)) {
-        const position = i++;
-        if (position < start) continue;
-        if (position >= start + limit) return;
-        yield {
-          key: `stdin#${position}`,
-          dir: "",
-          position,
-          epoch: 0,
-          bytes: () => Promise.resolve(jpeg),
-        };
-      }
-    }
-    return new ImageFrameSource(header, items(), undefined, options, labelerFromFile);
+      : options.labels;
+    header.classes = labeler?.classes ?? [];
+    const items = stdinItems(
+      options.stdin ?? Deno.stdin.readable,
+      options.start ?? 0,
+      options.limit ?? Infinity,
+    );
+    return new ImageFrameSource(header, items, undefined, options, labeler);
   }
   const files: InputFile[] = await listInputs(inputs);
   let labeler: Labeler | undefined;
