@@ -39,6 +39,22 @@ function retryable(err: unknown): boolean {
     (err instanceof Error && /refused|ECONNREFUSED|os error 111/i.test(err.message));
 }
 
+function tlsHint(err: Error, o: ConnectOptions): string {
+  const m = err.message;
+  if (/CaUsedAsEndEntity/.test(m)) {
+    return `${m}: the server's certificate is marked as a CA (openssl req -x509 does that by ` +
+      "default) and is used as its own certificate; regenerate it with " +
+      "-addext basicConstraints=critical,CA:FALSE, or sign a server certificate with your CA";
+  }
+  if (/UnknownIssuer|self.signed/i.test(m) && !o.caCerts) {
+    return `${m} (a self-signed server needs --ca FILE)`;
+  }
+  if (/NotValidForName/i.test(m)) {
+    return `${m} (the certificate's subjectAltName must list ${o.hostname})`;
+  }
+  return m;
+}
+
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(done, ms);
@@ -82,12 +98,9 @@ export async function connectWithRetry(o: ConnectOptions): Promise<Deno.Conn | n
         } catch (err) {
           conn.close();
           if (retryable(err)) throw err;
-          throw new NetworkError(
-            `${what}: TLS handshake failed: ${(err as Error).message}${
-              o.caCerts ? "" : " (a self-signed server needs --ca FILE)"
-            }`,
-            { cause: err },
-          );
+          throw new NetworkError(`${what}: TLS handshake failed: ${tlsHint(err as Error, o)}`, {
+            cause: err,
+          });
         }
         return conn;
       }

@@ -85,6 +85,8 @@ class Consumer {
   wake: (() => void) | null = null;
   spaceWaiters: (() => void)[] = [];
   done!: Promise<void>;
+  /** Turns yielded for this consumer since its writer last progressed. */
+  idleTurns = 0;
   constructor(readonly id: number, readonly peer: string, readonly conn: Deno.Conn) {}
 
   get active(): boolean {
@@ -126,6 +128,17 @@ class Consumer {
 
 const quietLog: NetLog = { info() {}, warn() {} };
 const MAX_LISTED_CONSUMERS = 100;
+/**
+ * Idle turns (~1 ms each) a frame waits at most, with `--slow drop|disconnect`, while the queue
+ * of a consumer that is still reading is full, so that a source which never waits cannot starve
+ * healthy consumers (see `#idle`).
+ */
+const GRACE_TURNS = 2;
+/**
+ * A consumer whose writer made no progress during this many idle turns counts as stalled and
+ * gets no more grace until it progresses: a stalled consumer costs the source these turns once.
+ */
+const STALL_TURNS = 8;
 
 /** Serves a frame stream to every consumer that connects (`--listen`). */
 export class TcpServerSink implements FrameSink {
@@ -333,6 +346,7 @@ export class TcpServerSink implements FrameSink {
           for (const chunk of item.chunks) {
             await writeAll(c.conn, chunk);
             left -= chunk.length;
+            c.idleTurns = 0;
           }
         } catch (err) {
           c.bytes -= left;
@@ -413,6 +427,27 @@ export class TcpServerSink implements FrameSink {
     c.notifyWriter();
   }
 
+  /**
+   * Let the runtime go idle once so that it polls sockets: a source that never waits (decoding
+   * files on this thread) otherwise leaves pending socket writes unpolled (Deno's I/O driver runs
+   * when the event loop parks or every few dozen tasks), which would starve healthy consumers.
+   */
+  #idle(): Promise<void> {
+    return new Promise((r) => setTimeout(r, 0));
+  }
+
+  /** Whether a consumer that is not stalled has a full queue (and count the turn for it). */
+  #readerBehind(): boolean {
+    let behind = false;
+    for (const c of this.#consumers) {
+      if (c.queuedFrames() >= this.#buffer && c.idleTurns < STALL_TURNS) {
+        c.idleTurns++;
+        behind = true;
+      }
+    }
+    return behind;
+  }
+
   /** @inheritdoc */
   async write(frame: Frame): Promise<void> {
     const chunks = this.#enc.frame(frame);
@@ -432,6 +467,8 @@ export class TcpServerSink implements FrameSink {
           await Promise.race([new Promise<void>((r) => c.spaceWaiters.push(r)), abort]);
         }
       }
+    } else {
+      for (let t = 0; t < GRACE_TURNS && this.#readerBehind(); t++) await this.#idle();
     }
     for (const c of [...this.#consumers]) this.#enqueue(c, frame, chunks);
   }
@@ -455,6 +492,7 @@ export class TcpServerSink implements FrameSink {
       c.notifyWriter();
     }
     if (consumers.length === 0) {
+      if (this.#acceptLoop === null) return; // never listened (start failed)
       this.#log.warn(`no consumer connected at the end of the stream on ${this.description}`);
       return;
     }
