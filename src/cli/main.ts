@@ -20,6 +20,7 @@ import { inspectCommand } from "./inspect.ts";
 import { NetworkError } from "../net/errors.ts";
 import { RedisSetupError } from "../redis/errors.ts";
 import { Logger } from "./log.ts";
+import { previewCommand } from "./preview.ts";
 
 /** A subcommand: its one-line summary and its runner. */
 export interface Command {
@@ -67,6 +68,11 @@ registerCommand("srt-serve", {
   run: srtServeCommand,
 });
 EXTRA_SETUP_ERRORS.push(CaptureSetupError);
+
+registerCommand("preview", {
+  summary: "write a contact sheet PNG of a folder, a capture or a frame stream (check at a glance)",
+  run: previewCommand,
+});
 
 // Redis Streams (src/redis): URL, credentials/ACL, unreachable server, frame too large (exit 2).
 EXTRA_SETUP_ERRORS.push(RedisSetupError);
