@@ -322,7 +322,9 @@ async function consume(args: string[]): Promise<E2eResult> {
  * @returns Median steady-state frames/s by configuration name.
  */
 async function endToEnd(dir: string, s: Settings): Promise<Map<string, number>> {
-  const configs = e2eConfigs(dir);
+  const torch = (await run(PYTHON, ["-c", "import torch"])).ok;
+  const configs = e2eConfigs(dir).filter((c) => torch || !c.name.includes("DataLoader"));
+  if (!torch) console.log("(no torch: the DataLoader rows are left out)\n");
   const results = new Map<string, E2eResult[]>(configs.map((c) => [c.name, []]));
   for (let r = 0; r < s.rounds; r++) {
     for (let k = 0; k < configs.length; k++) {
@@ -492,15 +494,28 @@ function fakeFrame(data: Uint8Array, seq: number): Frame {
   };
 }
 
+/** Drains a FIFO like the Python reader does: 1 MiB pipe buffer, `readinto` a reused buffer. */
+const DRAIN_PY = String.raw`
+import fcntl, sys
+f = open(sys.argv[1], "rb", buffering=0)
+try:
+    fcntl.fcntl(f.fileno(), 1031, 1 << 20)
+except OSError:
+    pass
+buf = memoryview(bytearray(1 << 21))
+while f.readinto(buf):
+    pass
+`;
+
 /**
  * ms/frame to write frames through a {@linkcode WriterSink} (frame format) into a FIFO drained
- * by `cat > /dev/null`, like stdout into a pipe.
+ * by Python (pipe raised to 1 MiB, as `framepipe.py` does), like stdout into the consumer.
  */
 async function pipeWriteMs(tmp: string, payloads: Uint8Array[], repeats: number): Promise<number> {
   const fifo = `${tmp}/bench.fifo`;
   const mk = await run("mkfifo", [fifo]);
   if (!mk.ok) return NaN;
-  const cat = new Deno.Command("sh", { args: ["-c", `cat "${fifo}" > /dev/null`] }).spawn();
+  const cat = new Deno.Command(PYTHON, { args: ["-c", DRAIN_PY, fifo] }).spawn();
   const f = await Deno.open(fifo, { write: true });
   const sink = new WriterSink(f, { description: "fifo" });
   const ms = await msPerFrameAsync(payloads, repeats, (p, i) => sink.write(fakeFrame(p, i)));
@@ -546,6 +561,17 @@ async function breakdown(files: string[], jpegs: Uint8Array[], tmp: string, s: S
     }),
     "worker",
   ]);
+  const req = { ...target, layout: "chw", channels: 3, resize: "bilinear" } as const;
+  rows.push([
+    "  of which entropy decoding (Huffman)",
+    msPerFrame(jpegs, s.repeats, (b) => void fast.decodeView(b, { ...req, profileStages: 3 })),
+    "fast path profile",
+  ]);
+  rows.push([
+    "  of which entropy + IDCT 1/2 (rest: colour + resample)",
+    msPerFrame(jpegs, s.repeats, (b) => void fast.decodeView(b, { ...req, profileStages: 1 })),
+    "fast path profile",
+  ]);
   rows.push([
     "render (renderJpeg: parse + fast path + copy out)",
     msPerFrame(jpegs, s.repeats, (b) => void renderJpeg(b, target)),
@@ -583,7 +609,7 @@ async function breakdown(files: string[], jpegs: Uint8Array[], tmp: string, s: S
   ]);
   devnull.close();
   rows.push([
-    "write, frame format -> pipe (cat > /dev/null)",
+    "write, frame format -> pipe (1 MiB, Python drains)",
     await pipeWriteMs(tmp, payloads, s.repeats),
     "main thread + reader",
   ]);
