@@ -118,3 +118,26 @@ export {
   type RedisStreamInfo,
   type RedisTarget,
 } from "./src/redis/mod.ts";
+// Types (and base classes) that the exports above refer to, so that their documentation
+// links resolve and `deno doc --lint` / JSR see no private types.
+export type { OrderOptions } from "./src/sources/sampling.ts";
+export type { Renderer } from "./src/pipeline/images.ts";
+export type { DecoderChoice, Rendered } from "./src/pipeline/render.ts";
+export type { FitPlan } from "./src/transform/resize.ts";
+export type { RecordFields } from "./src/formats/frame.ts";
+export type { OpenSinkOptions } from "./src/sinks/open_sink.ts";
+export type { MapLabeler } from "./src/labels/labels.ts";
+export type { InputFile } from "./src/sources/list.ts";
+export type { SplitOptions } from "./src/sources/mjpeg_split.ts";
+export type { InputInfo } from "./src/capture/url.ts";
+export type { LatencyStats } from "./src/capture/queue.ts";
+export type { RedisArg, RedisLog } from "./src/redis/connection.ts";
+export type { GroupInfo } from "./src/redis/mod.ts";
+export { NetworkError } from "./src/net/errors.ts";
+export type { Shard } from "./src/sources/sampling.ts";
+export type { Rect } from "./src/transform/resize.ts";
+export type { NetOptions } from "./src/net/options.ts";
+export type { RedisOutOptions } from "./src/redis/options.ts";
+export type { HostPort } from "./src/net/address.ts";
+export type { SlowPolicy } from "./src/sinks/tcp_server.ts";
+export { TOKEN_ENV } from "./src/net/handshake.ts";

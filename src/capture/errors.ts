@@ -11,6 +11,8 @@
  */
 export class CaptureSetupError extends Error {
   /**
+   * Make the error.
+   *
    * @param message What is wrong and how to fix it (never contains a passphrase).
    * @param options Standard error options.
    */
@@ -26,6 +28,8 @@ export class CaptureSetupError extends Error {
  */
 export class CaptureError extends Error {
   /**
+   * Make the error.
+   *
    * @param message What failed (never contains a passphrase).
    * @param options Standard error options.
    */

@@ -116,6 +116,8 @@ export class LatencyStats {
   readonly #cap: number;
 
   /**
+   * Make an empty accumulator.
+   *
    * @param cap Samples kept for percentiles (reservoir beyond that).
    */
   constructor(cap = 100_000) {

@@ -186,6 +186,8 @@ export class CaptureSource implements AsyncIterable<Frame> {
   #jpegWarnings = 0;
 
   /**
+   * Check the options; nothing runs before {@linkcode CaptureSource.open}.
+   *
    * @param options What to capture and how.
    * @throws {CaptureSetupError} inconsistent options.
    */
@@ -320,6 +322,7 @@ export class CaptureSource implements AsyncIterable<Frame> {
     return this.#closing;
   }
 
+  /** Iterate the captured frames (after {@linkcode CaptureSource.open}); `return()` closes. */
   [Symbol.asyncIterator](): AsyncIterator<Frame> {
     return {
       next: () => this.#next(),

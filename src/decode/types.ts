@@ -65,6 +65,8 @@ export interface JpegInfo {
 /** A JPEG that cannot be decoded: corrupt, truncated or not a JPEG at all. */
 export class JpegError extends Error {
   /**
+   * Make the error.
+   *
    * @param message What could not be done and why.
    * @param options Standard error options (`cause`).
    */
@@ -77,6 +79,8 @@ export class JpegError extends Error {
 /** A valid JPEG that uses a feature this decoder does not implement (e.g. lossless, 12-bit). */
 export class UnsupportedJpegError extends JpegError {
   /**
+   * Make the error.
+   *
    * @param message Which feature is unsupported.
    * @param options Standard error options (`cause`).
    */
@@ -89,6 +93,8 @@ export class UnsupportedJpegError extends JpegError {
 /** An image above the pixel (or scan) limit, refused before allocating. */
 export class ImageTooLargeError extends JpegError {
   /**
+   * Make the error.
+   *
    * @param message The declared size and the limit.
    * @param options Standard error options (`cause`).
    */

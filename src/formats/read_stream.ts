@@ -27,6 +27,8 @@ export interface StreamRecord {
 /** A malformed or truncated stream. */
 export class FrameStreamError extends Error {
   /**
+   * Make the error.
+   *
    * @param message What is wrong and at which byte.
    */
   constructor(message: string) {

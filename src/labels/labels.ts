@@ -70,6 +70,8 @@ export class MapLabeler implements Labeler {
   #derived = new Map<string, number[] | null>();
 
   /**
+   * Make a labeler from a parsed label file.
+   *
    * @param map Normalised key -> labels.
    * @param classes Class names.
    */
@@ -85,7 +87,7 @@ export class MapLabeler implements Labeler {
     }
   }
 
-  /** @inheritdoc */
+  /** Labels for a key (see {@linkcode Labeler.lookup}). */
   lookup(key: string, _dir: string): number[] | undefined {
     const cands = candidateKeys(key);
     for (const k of cands) {

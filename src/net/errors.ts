@@ -10,6 +10,8 @@
  */
 export class NetworkError extends Error {
   /**
+   * Make the error.
+   *
    * @param message What is wrong and what to do.
    * @param options Standard error options (`cause`).
    */

@@ -67,6 +67,8 @@ export interface ImagesOptions extends RenderOptions, OrderOptions {
 /** A bad input with `onError: "fail"` (CLI exit code 1). */
 export class DecodeFailedError extends Error {
   /**
+   * Make the error.
+   *
    * @param message `cannot decode "key": reason`.
    * @param options Standard error options.
    */

@@ -12,6 +12,8 @@ import { NetworkError } from "../net/errors.ts";
  */
 export class RedisSetupError extends NetworkError {
   /**
+   * Make the error.
+   *
    * @param message What is wrong and what to do (never a password).
    * @param options Standard error options (`cause`).
    */
@@ -24,6 +26,8 @@ export class RedisSetupError extends NetworkError {
 /** The server refused our credentials (`WRONGPASS`, `NOAUTH`) or an ACL refused a command (`NOPERM`). */
 export class RedisAuthError extends RedisSetupError {
   /**
+   * Make the error.
+   *
    * @param message Who refused what, and how to fix it.
    * @param options Standard error options.
    */
@@ -36,6 +40,8 @@ export class RedisAuthError extends RedisSetupError {
 /** A frame does not fit one Redis bulk string (`proto-max-bulk-len`): refused before sending. */
 export class RedisFrameTooLargeError extends RedisSetupError {
   /**
+   * Make the error.
+   *
    * @param message The sizes and the fixes.
    */
   constructor(message: string) {

@@ -162,6 +162,8 @@ export class RedisSink implements FrameSink {
   #toldWait = false;
 
   /**
+   * Make the sink (it connects in `start`).
+   *
    * @param options Target, policy, credentials.
    */
   constructor(options: RedisSinkOptions) {
@@ -177,7 +179,7 @@ export class RedisSink implements FrameSink {
     return this.#conn;
   }
 
-  /** @inheritdoc */
+  /** Write the stream header (see {@linkcode FrameSink.start}). */
   async start(header: StreamHeader): Promise<void> {
     const o = this.#o;
     this.#conn = await RedisConnection.open({
@@ -383,7 +385,7 @@ export class RedisSink implements FrameSink {
     return Math.max(0, ...this.#dropsByGroup.values());
   }
 
-  /** @inheritdoc */
+  /** Write one frame (see {@linkcode FrameSink.write}). */
   async write(frame: Frame): Promise<void> {
     const n = frame.data.length;
     if (n > this.#bulkLimit) {
@@ -422,7 +424,7 @@ export class RedisSink implements FrameSink {
     }
   }
 
-  /** @inheritdoc */
+  /** Write the end-of-stream record (see {@linkcode FrameSink.end}). */
   async end(summary: StreamSummary): Promise<void> {
     if (!this.#conn) return;
     if (this.#o.maxlen !== undefined) {
@@ -459,14 +461,14 @@ export class RedisSink implements FrameSink {
     );
   }
 
-  /** @inheritdoc */
+  /** Release the connection (see {@linkcode FrameSink.close}). */
   async close(): Promise<void> {
     const c = this.#conn;
     this.#conn = null;
     await c?.close();
   }
 
-  /** @inheritdoc */
+  /** Counts for the end-of-stream record (see {@linkcode FrameSink.stats}). */
   stats(): Record<string, unknown> {
     return {
       redis_stream: this.#stream,

@@ -25,6 +25,8 @@ export interface FrameSink {
 /** The consumer went away (broken pipe, closed socket): normal, not a crash. */
 export class ConsumerGoneError extends Error {
   /**
+   * Make the error.
+   *
    * @param message Which consumer went away.
    * @param options Standard error options.
    */

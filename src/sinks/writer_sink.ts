@@ -57,6 +57,8 @@ export class WriterSink implements FrameSink {
   #closed = false;
 
   /**
+   * Wrap a writer.
+   *
    * @param writer Where the bytes go.
    * @param options Format and description.
    */
@@ -74,29 +76,29 @@ export class WriterSink implements FrameSink {
     }
   }
 
-  /** @inheritdoc */
+  /** Write the stream header (see {@linkcode FrameSink.start}). */
   start(header: StreamHeader): Promise<void> {
     return this.#send(this.#enc.header(header));
   }
 
-  /** @inheritdoc */
+  /** Write one frame (see {@linkcode FrameSink.write}). */
   write(frame: Frame): Promise<void> {
     return this.#send(this.#enc.frame(frame));
   }
 
-  /** @inheritdoc */
+  /** Write the end-of-stream record (see {@linkcode FrameSink.end}). */
   end(summary: StreamSummary): Promise<void> {
     return this.#send(this.#enc.end(summary));
   }
 
-  /** @inheritdoc */
+  /** Flush and close the writer (see {@linkcode FrameSink.close}). */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await this.#onClose?.();
   }
 
-  /** @inheritdoc */
+  /** Counts for the end-of-stream record (see {@linkcode FrameSink.stats}). */
   stats(): Record<string, unknown> {
     return { bytes_written: this.bytesWritten };
   }
