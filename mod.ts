@@ -90,6 +90,55 @@ export { FrameStreamError, readRecords, type StreamRecord } from "./src/formats/
 export { ConsumerGoneError, type FrameSink } from "./src/sinks/sink.ts";
 export { stdoutSink, WriterSink, type WriterSinkOptions } from "./src/sinks/writer_sink.ts";
 export { openSink } from "./src/sinks/open_sink.ts";
+/**
+ * Serve a frame stream to every consumer that connects (fan-out, per-consumer queues, `--slow`).
+ *
+ * @example
+ * ```ts
+ * import { openImages, TcpServerSink } from "@framepipe/framepipe";
+ * const src = await openImages(["fixtures/frames"], { width: 64, height: 48 });
+ * const sink = new TcpServerSink({ address: { hostname: "127.0.0.1", port: 9000 }, format: "frame",
+ *   slow: "drop", buffer: 8, waitConsumers: 1 });
+ * await sink.start(src.header);
+ * for await (const f of src) await sink.write(f);
+ * await sink.end({ frames: src.stats.frames, skipped: 0, errors: 0, dropped: 0, reconnects: 0,
+ *   elapsed_s: 0, reason: "end" });
+ * await sink.close();
+ * ```
+ */
+export {
+  type ConsumerStats,
+  SLOW_POLICIES,
+  TcpServerSink,
+  type TcpServerSinkOptions,
+} from "./src/sinks/tcp_server.ts";
+/**
+ * Stream to one consumer that listens (`tcp://` / `tcps://`), with retry and reconnect.
+ *
+ * @example
+ * ```ts
+ * import { TcpClientSink } from "@framepipe/framepipe";
+ * const sink = new TcpClientSink({ address: { hostname: "127.0.0.1", port: 9000 }, format: "frame",
+ *   connectTimeoutMs: 10_000, token: Deno.env.get("FRAMEPIPE_TOKEN") });
+ * ```
+ */
+export { type NetLog, TcpClientSink, type TcpClientSinkOptions } from "./src/sinks/tcp_client.ts";
+/**
+ * Read a `--listen` server as a consumer (token handshake, TLS).
+ *
+ * @example
+ * ```ts
+ * import { connectStream, readRecords } from "@framepipe/framepipe";
+ * const c = await connectStream("tcp://127.0.0.1:9000");
+ * for await (const r of readRecords(c.readable)) console.log(r.kind, r.meta);
+ * ```
+ */
+export {
+  connectStream,
+  type ConnectStreamOptions,
+  type ConsumerConnection,
+} from "./src/net/consumer.ts";
+export { AuthError } from "./src/net/errors.ts";
 export { type Labeler, loadLabelFile } from "./src/labels/labels.ts";
 export { listInputs } from "./src/sources/list.ts";
 export { splitJpegStream } from "./src/sources/mjpeg_split.ts";

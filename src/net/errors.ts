@@ -24,6 +24,8 @@ export class NetworkError extends Error {
 /** The peer refused our token, or presented a wrong or missing one (exit code 2). */
 export class AuthError extends NetworkError {
   /**
+   * Create the error.
+   *
    * @param message Who refused and why (never the token itself).
    * @param options Standard error options.
    */

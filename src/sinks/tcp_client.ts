@@ -98,6 +98,8 @@ export class TcpClientSink implements FrameSink {
   #closed = false;
 
   /**
+   * Create the sink; nothing connects before {@linkcode TcpClientSink.start}.
+   *
    * @param options Address, format, TLS, token and retry policy.
    */
   constructor(options: TcpClientSinkOptions) {
@@ -167,7 +169,7 @@ export class TcpClientSink implements FrameSink {
     }
   }
 
-  /** @inheritdoc */
+  /** Open the stream (see {@linkcode FrameSink.start}). */
   async start(header: StreamHeader): Promise<void> {
     this.#header = this.#enc.header(header);
     this.#conn = await this.#connect();
@@ -175,19 +177,19 @@ export class TcpClientSink implements FrameSink {
     await this.#record(this.#header);
   }
 
-  /** @inheritdoc */
+  /** Write one frame (see {@linkcode FrameSink.write}). */
   async write(frame: Frame): Promise<void> {
     await this.#record(this.#enc.frame(frame));
     this.framesSent++;
   }
 
-  /** @inheritdoc */
+  /** Write the end-of-stream record and flush (see {@linkcode FrameSink.end}). */
   async end(summary: StreamSummary): Promise<void> {
     if (!this.#conn) return;
     await this.#send(this.#enc.end(summary));
   }
 
-  /** @inheritdoc */
+  /** Release the connections (see {@linkcode FrameSink.close}). */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -196,7 +198,7 @@ export class TcpClientSink implements FrameSink {
     if (conn) await closeGracefully(conn);
   }
 
-  /** @inheritdoc */
+  /** Counts for the end-of-stream summary (see {@linkcode FrameSink.stats}). */
   stats(): Record<string, unknown> {
     return {
       bytes_written: this.bytesWritten,

@@ -164,6 +164,8 @@ export class TcpServerSink implements FrameSink {
   #abort: Promise<void> | null = null;
 
   /**
+   * Create the sink; it listens from {@linkcode TcpServerSink.start} on.
+   *
    * @param options Address, format, TLS, token, queue size and slow-consumer policy.
    */
   constructor(options: TcpServerSinkOptions) {
@@ -221,7 +223,7 @@ export class TcpServerSink implements FrameSink {
     }
   }
 
-  /** @inheritdoc */
+  /** Open the stream (see {@linkcode FrameSink.start}). */
   async start(header: StreamHeader): Promise<void> {
     this.#header = this.#enc.header(header);
     this.#listener = this.#listen();
@@ -448,7 +450,7 @@ export class TcpServerSink implements FrameSink {
     return behind;
   }
 
-  /** @inheritdoc */
+  /** Write one frame (see {@linkcode FrameSink.write}). */
   async write(frame: Frame): Promise<void> {
     const chunks = this.#enc.frame(frame);
     if (this.#consumers.size === 0) {
@@ -473,7 +475,7 @@ export class TcpServerSink implements FrameSink {
     for (const c of [...this.#consumers]) this.#enqueue(c, frame, chunks);
   }
 
-  /** @inheritdoc */
+  /** Write the end-of-stream record and flush (see {@linkcode FrameSink.end}). */
   async end(summary: StreamSummary): Promise<void> {
     this.#ending = true;
     this.#closeListener();
@@ -540,7 +542,7 @@ export class TcpServerSink implements FrameSink {
     }
   }
 
-  /** @inheritdoc */
+  /** Release the connections (see {@linkcode FrameSink.close}). */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -570,7 +572,7 @@ export class TcpServerSink implements FrameSink {
     for (const w of ws) w();
   }
 
-  /** @inheritdoc */
+  /** Counts for the end-of-stream summary (see {@linkcode FrameSink.stats}). */
   stats(): Record<string, unknown> {
     const all = [...this.#finished, ...this.#consumers].sort((a, b) => a.id - b.id);
     const list = all.map((c) => c.stats());
