@@ -127,6 +127,8 @@ export const IMAGES_SPEC: CommandSpec = {
   notes: [
     "Each frame carries its position; resume with --start POSITION (same --seed/--shard).",
     "Frames go to stdout; messages to stderr. Non-JPEG files are skipped and counted.",
+    "Exit code 1: a corrupt JPEG with --on-error fail, or no input produced a frame.",
+    "On a terminal, a progress line is redrawn on stderr (--no-progress, --quiet: off).",
   ],
 };
 
