@@ -133,13 +133,23 @@ function fmt(x: number | null | undefined, digits = 1): string {
 // 0. Machine
 // ------------------------------------------------------------------------------------------
 
+/** The 1/5/15-minute load averages (other work on the machine skews every figure). */
+function loadavg(): string {
+  try {
+    return Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
+  } catch {
+    return "n/a";
+  }
+}
+
 /** One line per fact about this machine and the tools. */
 async function machine(): Promise<string[]> {
-  let cpu = "unknown";
-  try {
-    const info = Deno.readTextFileSync("/proc/cpuinfo");
-    cpu = info.match(/^model name\s*:\s*(.*)$/m)?.[1] ?? cpu;
-  } catch { /* not Linux */ }
+  // Deno wants --allow-all to read /proc/cpuinfo itself; cat only needs --allow-run.
+  const info = await run("cat", ["/proc/cpuinfo"]);
+  const field = (k: string) => info.out.match(new RegExp(`^${k}\\s*:\\s*(.*)$`, "m"))?.[1];
+  const cpu = `${field("model name") ?? "unknown"} (family ${field("cpu family") ?? "?"}, model ${
+    field("model") ?? "?"
+  }, ${field("cpu MHz") ?? "?"} MHz)`;
   const ff = await run("ffmpeg", ["-version"]);
   const py = await run(PYTHON, [
     "-c",
@@ -151,6 +161,7 @@ async function machine(): Promise<string[]> {
   return [
     `date: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`,
     `cpu: ${cpu}, ${navigator.hardwareConcurrency} logical cores (nproc)`,
+    `load average at start: ${loadavg()}`,
     `deno ${Deno.version.deno} (v8 ${Deno.version.v8}), ${
       ff.ok ? ff.out.split("\n")[0].split(" Copyright")[0] : "ffmpeg: not found"
     }`,
@@ -672,6 +683,7 @@ async function main(): Promise<void> {
     if (s.only.has("decode")) await decodeThroughput(jpegs, files, s);
     if (s.only.has("breakdown")) await breakdown(files, jpegs, tmp, s);
     if (s.only.has("rss")) await memory(dir, files.length, s);
+    console.log(`load average at the end: ${loadavg()}`);
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
