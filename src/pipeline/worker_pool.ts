@@ -42,13 +42,15 @@ const WORKER_URL = new URL("./render_worker.ts", import.meta.url);
 
 /**
  * Whether workers can start under the current permissions. A worker loads framepipe's own
- * module: from a local checkout that needs read access to it (JSR and compiled binaries don't).
+ * module: from a local checkout that needs read access to it (JSR imports and `deno compile`
+ * binaries don't).
  *
  * @returns `ok`, or the reason and the flag that would enable workers.
  */
 export function workersAvailable(): { ok: true } | { ok: false; reason: string } {
   if (typeof Worker === "undefined") return { ok: false, reason: "no Web Workers here" };
-  if (WORKER_URL.protocol !== "file:") return { ok: true };
+  // JSR/https imports and compiled binaries (embedded modules) load workers without --allow-read.
+  if (WORKER_URL.protocol !== "file:" || Deno.build.standalone) return { ok: true };
   const src = new URL("../", WORKER_URL); // the worker imports sibling folders of src/
   const dir = decodeURIComponent(src.pathname).replace(/\/$/, "");
   const st = Deno.permissions.querySync({ name: "read", path: src });
