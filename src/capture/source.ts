@@ -17,6 +17,7 @@ import { ffmpegHasProtocol, FfmpegProcess } from "./ffmpeg.ts";
 import { FrameQueue, LatencyStats } from "./queue.ts";
 import { diagnose, FactParser, parseFfmpegLine, StderrRelay } from "./stderr.ts";
 import { type InputInfo, inputInfo, makeRedactor, redactUrl } from "./url.ts";
+import { sleep } from "../util/sleep.ts";
 
 /** Where capture messages go (a `Logger` fits). */
 export interface CaptureLog {
@@ -113,19 +114,6 @@ interface Attempt {
 }
 
 const NO_LOG: CaptureLog = { info() {}, warn() {} };
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
 
 /**
  * A live (or file) video input as an async iterable of frames.

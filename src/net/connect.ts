@@ -6,6 +6,7 @@
  */
 import { formatHostPort, type HostPort } from "./address.ts";
 import { describeNetError, NetworkError } from "./errors.ts";
+import { sleep } from "../util/sleep.ts";
 
 /** Options for {@linkcode connectWithRetry}. */
 export interface ConnectOptions extends HostPort {
@@ -53,18 +54,6 @@ function tlsHint(err: Error, o: ConnectOptions): string {
     return `${m} (the certificate's subjectAltName must list ${o.hostname})`;
   }
   return m;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 /**

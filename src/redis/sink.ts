@@ -33,6 +33,7 @@ import {
   producersKey,
 } from "./layout.ts";
 import type { RedisTarget } from "./url.ts";
+import { sleep } from "../util/sleep.ts";
 
 /** `--max-lag` when neither `--maxlen` nor `--max-lag` is given. */
 export const DEFAULT_MAX_LAG = 128;
@@ -107,18 +108,6 @@ export function parseGroups(reply: unknown): GroupInfo[] {
 }
 
 const noLog: RedisLog = { info() {}, warn() {} };
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
 
 function nextId(id: string): string {
   const [ms, seq] = id.split("-");
