@@ -182,6 +182,8 @@ export async function imagesCommand(args: string[]): Promise<number> {
       ? defaultWorkerCount()
       : parseIntOption("workers", v.workers as string),
     unordered: v.unordered === true,
+    // stdout writes each frame completely before the next is asked for: recycle payloads
+    reuseBuffers: (output.out === "-" || output.out === "stdout") && !output.net?.listen,
     decoder: parseChoice("decoder", (v.decoder as string) ?? "auto", DECODER_CHOICES),
     onNotice: (m) => log.info(m),
   };

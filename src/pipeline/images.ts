@@ -10,6 +10,7 @@ import { describeFsError, SourceError } from "../sources/errors.ts";
 import { type InputFile, listInputs } from "../sources/list.ts";
 import { splitJpegStream } from "../sources/mjpeg_split.ts";
 import { type OrderOptions, planOrder, shardLength } from "../sources/sampling.ts";
+import { InputBuffers, readFileInto } from "./recycle.ts";
 import { type Rendered, renderJpeg, type RenderOptions } from "./render.ts";
 import { WorkerPoolRenderer, workersAvailable } from "./worker_pool.ts";
 
@@ -29,16 +30,17 @@ export interface Renderer {
    * Render one JPEG.
    * @param bytes JPEG bytes (may be transferred away; do not reuse).
    * @param options Render options.
+   * @param reuse A spent payload buffer the renderer may render into (and may transfer away).
    * @returns The payload.
    */
-  render(bytes: Uint8Array, options: RenderOptions): Promise<Rendered>;
+  render(bytes: Uint8Array, options: RenderOptions, reuse?: Uint8Array): Promise<Rendered>;
   /** Release threads. */
   close(): void;
 }
 
 /** Renders on the calling thread. */
 export const inlineRenderer: Renderer = {
-  render: (bytes, options) => Promise.resolve(renderJpeg(bytes, options)),
+  render: (bytes, options, reuse) => Promise.resolve(renderJpeg(bytes, options, reuse)),
   close() {},
 };
 
@@ -50,6 +52,13 @@ export interface ImagesOptions extends RenderOptions, OrderOptions {
   onError?: "skip" | "fail";
   /** Inputs read and decoded ahead of the consumer. Default 8. Bounds memory. */
   prefetch?: number;
+  /**
+   * Recycle payload buffers: a frame's `data` is only valid until the next frame is requested
+   * (like the Python reader's `reuse=True`); copy what you keep. Bounds memory at high frame
+   * rates. Only for consumers that are done with a frame when they ask for the next one (a sink
+   * that queues frames must not use it). Default false.
+   */
+  reuseBuffers?: boolean;
   /** Called for every input that produced no frame. */
   onSkip?: (event: SkipEvent) => void;
   /** The stream read for the input `-` (default `Deno.stdin.readable`). */
@@ -101,7 +110,8 @@ interface WorkItem {
   dir: string;
   position: number;
   epoch: number;
-  bytes: () => Promise<Uint8Array>;
+  /** The input's bytes; `alloc` (exactly n bytes, or undefined) lets a file be read into a recycled buffer. */
+  bytes: (alloc?: (n: number) => Uint8Array | undefined) => Promise<Uint8Array>;
 }
 
 type Outcome = { frame: Frame } | { skip: SkipEvent; cause?: unknown };
@@ -139,11 +149,16 @@ export class ImageFrameSource implements AsyncIterable<Frame> {
     };
   }
 
-  async #process(item: WorkItem, renderer: Renderer): Promise<Outcome> {
+  async #process(
+    item: WorkItem,
+    renderer: Renderer,
+    inputs?: InputBuffers,
+    reuse?: Uint8Array,
+  ): Promise<Outcome> {
     const o = this.#options;
     let bytes: Uint8Array;
     try {
-      bytes = await item.bytes();
+      bytes = await item.bytes(inputs && ((n) => inputs.take(n)));
     } catch (err) {
       const e = describeFsError(err, item.key);
       return { skip: { key: item.key, kind: "read", reason: (e as Error).message }, cause: e };
@@ -162,10 +177,12 @@ export class ImageFrameSource implements AsyncIterable<Frame> {
     }
     let r: Rendered;
     try {
-      r = await renderer.render(bytes, o);
+      r = await renderer.render(bytes, o, reuse);
     } catch (err) {
       if (!(err instanceof JpegError)) throw err;
       return { skip: { key: item.key, kind: "decode", reason: err.message }, cause: err };
+    } finally {
+      inputs?.give(bytes); // spent (a worker's transferred copy comes back separately)
     }
     let labels = this.#labeler?.lookup(item.key, item.dir);
     if (this.#labeler && labels === undefined) this.stats.unlabelled++;
@@ -200,6 +217,13 @@ export class ImageFrameSource implements AsyncIterable<Frame> {
     const renderer = o.renderer ??
       (ownPool ? new WorkerPoolRenderer(workers) : inlineRenderer);
     const prefetch = Math.max(1, o.prefetch ?? 8, ownPool ? 2 * workers : 1);
+    // Our own renderers hand spent inputs back for the next reads; payloads come back too
+    // with `reuseBuffers` once the consumer asks for the next frame.
+    const inputs = o.renderer ? undefined : new InputBuffers(prefetch + 2);
+    if (inputs && renderer instanceof WorkerPoolRenderer) {
+      renderer.onInputReturned = (b) => inputs.give(b);
+    }
+    const payloads: Uint8Array[] = [];
     // In-flight work in submission order; with `unordered`, whichever settles first is taken.
     const queue: { id: number; p: Promise<Outcome> }[] = [];
     const settled = new Map<number, Outcome | { thrown: unknown }>();
@@ -214,7 +238,7 @@ export class ImageFrameSource implements AsyncIterable<Frame> {
           if (n.done) exhausted = true;
           else {
             const id = nextId++;
-            const p = this.#process(n.value, renderer);
+            const p = this.#process(n.value, renderer, inputs, payloads.pop());
             p.then((v) => settled.set(id, v), (e) => settled.set(id, { thrown: e }))
               .finally(() => wake?.());
             queue.push({ id, p });
@@ -241,6 +265,8 @@ export class ImageFrameSource implements AsyncIterable<Frame> {
         if ("frame" in out) {
           out.frame.seq = this.stats.frames++;
           yield out.frame;
+          // The consumer asked for the next frame: with reuseBuffers it is done with this one.
+          if (o.reuseBuffers && payloads.length <= prefetch) payloads.push(out.frame.data);
           continue;
         }
         this.stats.skipped++;
@@ -346,7 +372,7 @@ export async function openImages(
         dir: f.dir,
         position: p.position,
         epoch: p.epoch,
-        bytes: () => Deno.readFile(f.path),
+        bytes: (alloc) => alloc ? readFileInto(f.path, alloc) : Deno.readFile(f.path),
       };
     }
   }

@@ -63,7 +63,11 @@ function getFastDecoder(): FastJpegDecoder | null {
  * Render with the WASM fast path: fused decode, DCT scaling, resize and layout straight into
  * the payload. Returns null when the fast path does not handle the file.
  */
-function renderFast(bytes: Uint8Array, options: RenderOptions): Rendered | null {
+function renderFast(
+  bytes: Uint8Array,
+  options: RenderOptions,
+  reuse?: Uint8Array,
+): Rendered | null {
   const fast = getFastDecoder();
   if (!fast) return null;
   const channels = options.channels ?? 3;
@@ -85,7 +89,7 @@ function renderFast(bytes: Uint8Array, options: RenderOptions): Rendered | null 
   const plan = planFit(info.width, info.height, width, height, options.fit ?? "stretch");
   const r = plan.srcRect;
   const x0 = Math.round(r.x), y0 = Math.round(r.y);
-  const out = new Uint8Array(channels * width * height);
+  const out = fits(reuse, channels * width * height) ?? new Uint8Array(channels * width * height);
   const handled = fast.decodeInto(bytes, {
     width,
     height,
@@ -104,6 +108,11 @@ function renderFast(bytes: Uint8Array, options: RenderOptions): Rendered | null 
     orientation,
   }, out);
   return handled ? { width, height, channels, layout, data: out } : null;
+}
+
+/** `buf` when it has exactly `n` bytes (a recycled payload buffer), else undefined. */
+function fits(buf: Uint8Array | undefined, n: number): Uint8Array | undefined {
+  return buf && buf.length === n ? buf : undefined;
 }
 
 /** A rendered frame payload. */
@@ -155,6 +164,8 @@ export function chooseDctScale(
  *
  * @param bytes The JPEG file.
  * @param options Size, layout and decoder options.
+ * @param reuse A spent payload buffer to render into when it has the right size (a new one is
+ *   allocated otherwise).
  * @returns The payload and its shape.
  * @throws {import("../decode/types.ts").JpegError} when the JPEG cannot be decoded.
  * @example
@@ -164,10 +175,14 @@ export function chooseDctScale(
  * const f = renderJpeg(jpeg, { width: 64, height: 48 }); // f.data.length === 3 * 64 * 48
  * ```
  */
-export function renderJpeg(bytes: Uint8Array, options: RenderOptions = {}): Rendered {
+export function renderJpeg(
+  bytes: Uint8Array,
+  options: RenderOptions = {},
+  reuse?: Uint8Array,
+): Rendered {
   const choice = options.decoder ?? "auto";
   if (choice !== "ts" && (options.dctScale ?? true)) {
-    const fast = renderFast(bytes, options);
+    const fast = renderFast(bytes, options, reuse);
     if (fast) return fast;
     if (choice === "wasm") {
       throw new UnsupportedJpegError(
@@ -210,6 +225,6 @@ export function renderJpeg(bytes: Uint8Array, options: RenderOptions = {}): Rend
     layout,
     resize: options.resize,
     fit: options.fit,
-  });
+  }, fits(reuse, channels * width * height));
   return { width, height, channels, layout, data };
 }

@@ -19,6 +19,8 @@ interface Pending {
 interface WorkerReply {
   id: number;
   result?: Rendered;
+  /** The input bytes, handed back after rendering. */
+  input?: Uint8Array;
   error?: { name: string; message: string; stack?: string; jpeg: boolean };
 }
 
@@ -31,6 +33,12 @@ function reviveError(e: NonNullable<WorkerReply["error"]>): Error {
   const err = new Error(`render worker failed: ${e.message}`);
   if (e.stack) err.stack = e.stack;
   return err;
+}
+
+/** Whether `a` views all of a plain (transferable) ArrayBuffer. */
+function spansBuffer(a: Uint8Array): boolean {
+  return a.buffer instanceof ArrayBuffer && a.byteOffset === 0 &&
+    a.byteLength === a.buffer.byteLength;
 }
 
 /** Default worker count: the machine's cores. */
@@ -68,6 +76,11 @@ export class WorkerPoolRenderer implements Renderer {
   #pending = new Map<number, Pending>();
   #nextId = 1;
   #closed = false;
+  /**
+   * Called with each input buffer a worker hands back after rendering it (its contents are
+   * spent), so the caller can read the next file into it.
+   */
+  onInputReturned?: (bytes: Uint8Array) => void;
 
   /**
    * @param n Number of workers (at least 1).
@@ -95,6 +108,7 @@ export class WorkerPoolRenderer implements Renderer {
     if (!p) return;
     this.#pending.delete(msg.id);
     this.#busy[p.worker]--;
+    if (msg.input) this.onInputReturned?.(msg.input);
     if (msg.error) p.reject(reviveError(msg.error));
     else p.resolve(msg.result!);
   }
@@ -109,13 +123,16 @@ export class WorkerPoolRenderer implements Renderer {
   }
 
   /**
-   * Render one JPEG on the least busy worker. `bytes` is transferred (left detached).
+   * Render one JPEG on the least busy worker. `bytes` is transferred (left detached) when it
+   * spans its whole buffer, else copied; `reuse` (a spent payload buffer that spans its whole
+   * buffer) is transferred and rendered into when it has the right size.
    *
    * @param bytes JPEG bytes.
    * @param options Render options (structured-cloned).
+   * @param reuse Optional spent payload buffer.
    * @returns The rendered payload.
    */
-  render(bytes: Uint8Array, options: RenderOptions): Promise<Rendered> {
+  render(bytes: Uint8Array, options: RenderOptions, reuse?: Uint8Array): Promise<Rendered> {
     if (this.#closed) return Promise.reject(new Error("worker pool is closed"));
     let w = 0;
     for (let i = 1; i < this.#busy.length; i++) if (this.#busy[i] < this.#busy[w]) w = i;
@@ -129,11 +146,13 @@ export class WorkerPoolRenderer implements Renderer {
     delete opts.stdin;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, worker: w });
-      const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-      const payload = whole ? bytes : bytes.slice();
-      this.#workers[w].postMessage({ id, bytes: payload, options: opts }, [
-        payload.buffer as ArrayBuffer,
-      ]);
+      const payload = spansBuffer(bytes) ? bytes : bytes.slice();
+      const transfer = [payload.buffer as ArrayBuffer];
+      const out = reuse && spansBuffer(reuse) && reuse.buffer !== payload.buffer
+        ? reuse
+        : undefined;
+      if (out) transfer.push(out.buffer as ArrayBuffer);
+      this.#workers[w].postMessage({ id, bytes: payload, options: opts, reuse: out }, transfer);
     });
   }
 
