@@ -364,8 +364,9 @@ netTest(
         "2",
         "--slow",
         "disconnect",
+        // generous, so that only the consumer that never reads overflows it, even on a busy machine
         "--buffer",
-        "32",
+        "96",
       ],
     );
     await srv.waitFor("listening on");
