@@ -252,6 +252,7 @@ interface E2eResult {
   fps: number;
   fps_steady: number | null;
   rss_mb: number | null;
+  cpu_ms_per_frame: number;
 }
 
 /** The framepipe command line for `dir`. */
@@ -360,6 +361,7 @@ async function endToEnd(dir: string, s: Settings): Promise<Map<string, number>> 
       fs ? `${(fs / ref).toFixed(2)}x` : "-",
       fmt(fr),
       fr ? `${(fr / refRun).toFixed(2)}x` : "-",
+      fmt(med(c.name, (x) => x.cpu_ms_per_frame), 1),
       fmt(med(c.name, (x) => x.rss_mb), 0),
     ];
   });
@@ -374,13 +376,15 @@ async function endToEnd(dir: string, s: Settings): Promise<Map<string, number>> 
       "vs framepipe",
       "frames/s incl. start-up",
       "vs framepipe",
+      "CPU ms/frame",
       "peak RSS MB",
     ],
     rows,
   );
   console.log(
     "frames/s: first to last frame in the consumer; incl. start-up: from spawning the producer " +
-      "(or iterating the DataLoader). Peak RSS: the producer process (pipes only).\n",
+      "(or iterating the DataLoader). CPU ms/frame: user + system time of the consumer and the " +
+      "producer or DataLoader workers, per frame (all cores). Peak RSS: the producer (pipes only).\n",
   );
   return steady;
 }

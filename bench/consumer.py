@@ -13,6 +13,8 @@ Used by ``bench/bench.ts``; every mode ends with the same kind of array in this 
 
 Timing runs from just before the producer starts (or the DataLoader is iterated) to the last
 frame, so start-up counts. ``rss_mb`` is ``RUSAGE_CHILDREN`` max RSS: the producer's peak.
+``cpu_ms_per_frame`` is the CPU time (user + system) of this process and its children (producer
+or DataLoader workers) over the run, per frame: the cost on every core, whatever the load.
 """
 
 from __future__ import annotations
@@ -39,8 +41,16 @@ def touch(planes) -> int:
     return s
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and its waited-for children (user + system)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + ch.ru_utime + ch.ru_stime
+
+
 def run_pipe(fmt: str, w: int, h: int, cmd: list[str]) -> dict:
     """Run a producer and consume its stdout."""
+    c0 = cpu_seconds()
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     n, check = 0, 0
@@ -67,6 +77,7 @@ def run_pipe(fmt: str, w: int, h: int, cmd: list[str]) -> dict:
         "fps": n / elapsed,
         "fps_steady": steady / (time.perf_counter() - first) if first and steady > 0 else None,
         "rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "cpu_ms_per_frame": 1000 * (cpu_seconds() - c0) / max(n, 1),
         "check": check,
     }
 
@@ -94,6 +105,7 @@ def run_pil(w: int, h: int, workers: int, draft: bool, folder: str) -> dict:
     """Decode with Pillow here or in a DataLoader."""
     files = sorted(glob.glob(os.path.join(folder, "*.jpg")))
     ds = PilFrames(files, w, h, draft)
+    c0 = cpu_seconds()
     t0 = time.perf_counter()
     if workers > 0:
         import torch
@@ -111,12 +123,14 @@ def run_pil(w: int, h: int, workers: int, draft: bool, folder: str) -> dict:
         n += 1
     elapsed = time.perf_counter() - t0
     steady = n - 1
+    del it  # DataLoader workers exit and are waited for: their CPU time counts
     return {
         "frames": n,
         "seconds": elapsed,
         "fps": n / elapsed,
         "fps_steady": steady / (time.perf_counter() - first) if first and steady > 0 else None,
         "rss_mb": None,
+        "cpu_ms_per_frame": 1000 * (cpu_seconds() - c0) / max(n, 1),
         "check": int(check),
     }
 
