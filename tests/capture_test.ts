@@ -8,7 +8,7 @@ import { FrameQueue } from "../src/capture/queue.ts";
 import { diagnose, parseFfmpegLine } from "../src/capture/stderr.ts";
 import { inputInfo, makeRedactor, redactUrl } from "../src/capture/url.ts";
 import { readRecords, type StreamRecord } from "../src/formats/read_stream.ts";
-import { parseStream, ROOT, withTempDir } from "./helpers.ts";
+import { freePort, parseStream, ROOT, withTempDir } from "./helpers.ts";
 
 // --- fixtures -------------------------------------------------------------------------------
 
@@ -39,13 +39,6 @@ async function makeSlides(dir: string): Promise<string> {
     ));
   }
   return slides;
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 /** A framepipe subprocess with its stderr collected. */

@@ -3,18 +3,11 @@
  */
 import assert from "node:assert/strict";
 import { readRecords } from "../src/formats/read_stream.ts";
-import { PYTHON, pythonHas, ROOT } from "./helpers.ts";
+import { freePort, PYTHON, pythonHas, ROOT } from "./helpers.ts";
 
 const hasTorch = await pythonHas("numpy", "torch");
 const hasNumpy = await pythonHas("numpy");
 const dec = new TextDecoder();
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 Deno.test({
   name:

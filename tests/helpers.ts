@@ -122,3 +122,15 @@ export async function runPython(
   const out = await child.output();
   return { code: out.code, stdout: out.stdout, stderr: new TextDecoder().decode(out.stderr) };
 }
+
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it).
+ *
+ * @returns The port number.
+ */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}

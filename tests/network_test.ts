@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { readRecords, type StreamRecord } from "../src/formats/read_stream.ts";
 import { connectStream } from "../src/net/consumer.ts";
-import { parseStream, PYTHON, pythonHas, ROOT, withTempDir } from "./helpers.ts";
+import { freePort, parseStream, PYTHON, pythonHas, ROOT, withTempDir } from "./helpers.ts";
 
 const hasNumpy = await pythonHas("numpy");
 const text = new TextDecoder();
@@ -67,12 +67,6 @@ function netTest(name: string, fn: () => Promise<void>, ignore = false): void {
 }
 
 /** A free loopback port (bind port 0, read it, close). */
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 /** A running CLI subprocess whose stderr is collected as it arrives. */
 interface Proc {

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { RedisConnection } from "../src/redis/connection.ts";
 import { parseRedisUrl } from "../src/redis/url.ts";
-import { PYTHON, pythonHas, ROOT } from "./helpers.ts";
+import { freePort, PYTHON, pythonHas, ROOT } from "./helpers.ts";
 
 const hasRedisServer = await new Deno.Command("redis-server", {
   args: ["--version"],
@@ -26,12 +26,6 @@ if (ignore) {
 }
 
 /** A free loopback port (bind port 0, read it, close). */
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 /** A redis-server on 127.0.0.1 without persistence. */
 class RedisServer {
