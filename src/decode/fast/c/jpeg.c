@@ -316,42 +316,6 @@ INLINE int extend(u32 v, int s) { return v < (1u << (s - 1)) ? (int)v - (1 << s)
 
 #define SPL(c) wasm_i32x4_splat(c)
 
-/* One 8-point islow pass over 8 vectors (4 lanes each), outputs before descale. */
-INLINE void idct_1d(v128_t x0, v128_t x1, v128_t x2, v128_t x3, v128_t x4, v128_t x5, v128_t x6,
-                    v128_t x7, v128_t *o) {
-  v128_t z1 = wasm_i32x4_mul(wasm_i32x4_add(x2, x6), SPL(F_0_541));
-  v128_t t2 = wasm_i32x4_sub(z1, wasm_i32x4_mul(x6, SPL(F_1_847)));
-  v128_t t3 = wasm_i32x4_add(z1, wasm_i32x4_mul(x2, SPL(F_0_765)));
-  v128_t t0 = wasm_i32x4_shl(wasm_i32x4_add(x0, x4), 13);
-  v128_t t1 = wasm_i32x4_shl(wasm_i32x4_sub(x0, x4), 13);
-  v128_t t10 = wasm_i32x4_add(t0, t3), t13 = wasm_i32x4_sub(t0, t3);
-  v128_t t11 = wasm_i32x4_add(t1, t2), t12 = wasm_i32x4_sub(t1, t2);
-  v128_t a0 = x7, a1 = x5, a2 = x3, a3 = x1;
-  v128_t y1 = wasm_i32x4_add(a0, a3), y2 = wasm_i32x4_add(a1, a2);
-  v128_t y3 = wasm_i32x4_add(a0, a2), y4 = wasm_i32x4_add(a1, a3);
-  v128_t z5 = wasm_i32x4_mul(wasm_i32x4_add(y3, y4), SPL(F_1_175));
-  a0 = wasm_i32x4_mul(a0, SPL(F_0_298));
-  a1 = wasm_i32x4_mul(a1, SPL(F_2_053));
-  a2 = wasm_i32x4_mul(a2, SPL(F_3_072));
-  a3 = wasm_i32x4_mul(a3, SPL(F_1_501));
-  y1 = wasm_i32x4_mul(y1, SPL(-F_0_899));
-  y2 = wasm_i32x4_mul(y2, SPL(-F_2_562));
-  y3 = wasm_i32x4_add(wasm_i32x4_mul(y3, SPL(-F_1_961)), z5);
-  y4 = wasm_i32x4_add(wasm_i32x4_mul(y4, SPL(-F_0_390)), z5);
-  a0 = wasm_i32x4_add(a0, wasm_i32x4_add(y1, y3));
-  a1 = wasm_i32x4_add(a1, wasm_i32x4_add(y2, y4));
-  a2 = wasm_i32x4_add(a2, wasm_i32x4_add(y2, y3));
-  a3 = wasm_i32x4_add(a3, wasm_i32x4_add(y1, y4));
-  o[0] = wasm_i32x4_add(t10, a3);
-  o[7] = wasm_i32x4_sub(t10, a3);
-  o[1] = wasm_i32x4_add(t11, a2);
-  o[6] = wasm_i32x4_sub(t11, a2);
-  o[2] = wasm_i32x4_add(t12, a1);
-  o[5] = wasm_i32x4_sub(t12, a1);
-  o[3] = wasm_i32x4_add(t13, a0);
-  o[4] = wasm_i32x4_sub(t13, a0);
-}
-
 INLINE void transpose8(v128_t *r) {
   v128_t t0 = wasm_i16x8_shuffle(r[0], r[1], 0, 8, 1, 9, 2, 10, 3, 11);
   v128_t t1 = wasm_i16x8_shuffle(r[0], r[1], 4, 12, 5, 13, 6, 14, 7, 15);
@@ -379,36 +343,60 @@ INLINE void transpose8(v128_t *r) {
   r[7] = wasm_i64x2_shuffle(u3, u7, 1, 3);
 }
 
-/* Accurate integer IDCT (LL&M, 13-bit constants, 2 extra bits after pass 1). */
+/* Accurate integer IDCT (libjpeg islow: LL&M, 13-bit constants, 2 extra bits
+ * after pass 1) on 16-bit lanes, the jidctint-sse2 formulation: every pair of
+ * products is one i32x4.dot_i16x8 of interleaved inputs. Exact integer maths,
+ * so the results equal the 32-bit form. The odd part is expanded (each output
+ * is dot(x7, x1) + dot(x3, x5) with combined constants) so that no 16-bit sum of
+ * inputs is ever formed; every sum is accumulated in 32 bits. */
+#define C2(a, b) wasm_i16x8_make(a, b, a, b, a, b, a, b)
+#define ILO(a, b) wasm_i16x8_shuffle(a, b, 0, 8, 1, 9, 2, 10, 3, 11)
+#define IHI(a, b) wasm_i16x8_shuffle(a, b, 4, 12, 5, 13, 6, 14, 7, 15)
+#define DOT wasm_i32x4_dot_i16x8
+#define ADD wasm_i32x4_add
+#define SUB wasm_i32x4_sub
+
+/* Half (4 lanes) of one 8-point pass: o[] = outputs + rnd, before the shift. */
+INLINE void idct16_half(v128_t e26, v128_t e04, v128_t p71, v128_t p35, v128_t rnd, v128_t *o) {
+  v128_t t3 = DOT(e26, C2(F_0_541 + F_0_765, F_0_541));
+  v128_t t2 = DOT(e26, C2(F_0_541, F_0_541 - F_1_847));
+  v128_t t0 = ADD(DOT(e04, C2(8192, 8192)), rnd);
+  v128_t t1 = ADD(DOT(e04, C2(8192, -8192)), rnd);
+  v128_t t10 = ADD(t0, t3), t13 = SUB(t0, t3), t11 = ADD(t1, t2), t12 = SUB(t1, t2);
+  v128_t a0 = ADD(DOT(p71, C2(F_0_298 - F_0_899 + F_1_175 - F_1_961, F_1_175 - F_0_899)),
+                  DOT(p35, C2(F_1_175 - F_1_961, F_1_175)));
+  v128_t a3 = ADD(DOT(p71, C2(F_1_175 - F_0_899, F_1_501 - F_0_899 + F_1_175 - F_0_390)),
+                  DOT(p35, C2(F_1_175, F_1_175 - F_0_390)));
+  v128_t a1 = ADD(DOT(p71, C2(F_1_175, F_1_175 - F_0_390)),
+                  DOT(p35, C2(F_1_175 - F_2_562, F_2_053 - F_2_562 + F_1_175 - F_0_390)));
+  v128_t a2 = ADD(DOT(p71, C2(F_1_175 - F_1_961, F_1_175)),
+                  DOT(p35, C2(F_3_072 - F_2_562 + F_1_175 - F_1_961, F_1_175 - F_2_562)));
+  o[0] = ADD(t10, a3);
+  o[7] = SUB(t10, a3);
+  o[1] = ADD(t11, a2);
+  o[6] = SUB(t11, a2);
+  o[2] = ADD(t12, a1);
+  o[5] = SUB(t12, a1);
+  o[3] = ADD(t13, a0);
+  o[4] = SUB(t13, a0);
+}
+
+INLINE void idct16_pass(const v128_t *x, v128_t rnd, v128_t *lo, v128_t *hi) {
+  idct16_half(ILO(x[2], x[6]), ILO(x[0], x[4]), ILO(x[7], x[1]), ILO(x[3], x[5]), rnd, lo);
+  idct16_half(IHI(x[2], x[6]), IHI(x[0], x[4]), IHI(x[7], x[1]), IHI(x[3], x[5]), rnd, hi);
+}
+
 NOINLINE void idct8x8(const i16 *blk, const i16 *q, u8 *out, int stride) {
-  v128_t lo[8], hi[8], w[8];
-  for (int k = 0; k < 8; k++) {
-    v128_t c = wasm_v128_load(blk + 8 * k), qq = wasm_v128_load(q + 8 * k);
-    lo[k] = wasm_i32x4_extmul_low_i16x8(c, qq);
-    hi[k] = wasm_i32x4_extmul_high_i16x8(c, qq);
-  }
-  v128_t o[8], o2[8];
-  v128_t rnd1 = SPL(1 << 10);
-  idct_1d(lo[0], lo[1], lo[2], lo[3], lo[4], lo[5], lo[6], lo[7], o);
-  idct_1d(hi[0], hi[1], hi[2], hi[3], hi[4], hi[5], hi[6], hi[7], o2);
-  for (int k = 0; k < 8; k++) {
-    v128_t a = wasm_i32x4_shr(wasm_i32x4_add(o[k], rnd1), 11);
-    v128_t b = wasm_i32x4_shr(wasm_i32x4_add(o2[k], rnd1), 11);
-    w[k] = wasm_i16x8_narrow_i32x4(a, b);
-  }
+  v128_t w[8], lo[8], hi[8];
+  for (int k = 0; k < 8; k++) w[k] = wasm_i16x8_mul(wasm_v128_load(blk + 8 * k), wasm_v128_load(q + 8 * k));
+  idct16_pass(w, SPL(1 << 10), lo, hi);
+  for (int k = 0; k < 8; k++)
+    w[k] = wasm_i16x8_narrow_i32x4(wasm_i32x4_shr(lo[k], 11), wasm_i32x4_shr(hi[k], 11));
   transpose8(w);
-  for (int k = 0; k < 8; k++) {
-    lo[k] = wasm_i32x4_extend_low_i16x8(w[k]);
-    hi[k] = wasm_i32x4_extend_high_i16x8(w[k]);
-  }
-  idct_1d(lo[0], lo[1], lo[2], lo[3], lo[4], lo[5], lo[6], lo[7], o);
-  idct_1d(hi[0], hi[1], hi[2], hi[3], hi[4], hi[5], hi[6], hi[7], o2);
-  v128_t rnd2 = SPL((1 << 17) + (128 << 18));
-  for (int k = 0; k < 8; k++) {
-    v128_t a = wasm_i32x4_shr(wasm_i32x4_add(o[k], rnd2), 18);
-    v128_t b = wasm_i32x4_shr(wasm_i32x4_add(o2[k], rnd2), 18);
-    w[k] = wasm_i16x8_narrow_i32x4(a, b);
-  }
+  idct16_pass(w, SPL((1 << 17) + (128 << 18)), lo, hi);
+  /* >> 18: the high 16 bits of each lane (>> 16 exactly, always in i16 range), then >> 2 */
+  for (int k = 0; k < 8; k++)
+    w[k] = wasm_i16x8_shr(wasm_i16x8_shuffle(lo[k], hi[k], 1, 3, 5, 7, 9, 11, 13, 15), 2);
   transpose8(w);
   for (int k = 0; k < 8; k += 2) {
     v128_t p = wasm_u8x16_narrow_i16x8(w[k], w[k + 1]);
