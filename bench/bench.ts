@@ -9,10 +9,11 @@
  *  1. Corpus: N photographic 1920x1080 q90 4:2:0 JPEGs (crops of the corpus photo plus
  *     Gaussian noise, ~250-500 KB like camera frames) in a temp dir, removed at the end.
  *  2. End to end: 853x480 CHW uint8 arrays in one Python consumer (`bench/consumer.py`) from
- *     framepipe, ffmpeg's rawvideo pipe and Pillow (one process / 2-worker DataLoader).
+ *     framepipe, ffmpeg's rawvideo pipe, Pillow (one process / 2-worker DataLoader) and, when
+ *     npm `imagescript` loads, imagescript on one thread (`bench/imagescript_producer.ts`).
  *     Configurations run interleaved, `rounds` times; medians are reported.
  *  3. Decode megapixels/s (source pixels) on one thread: WASM fast path, TypeScript decoder,
- *     tjbench (native libjpeg-turbo) when installed.
+ *     imagescript (in its producer process), tjbench (native libjpeg-turbo) when installed.
  *  4. Where the time goes, ms/frame: read, header parse, decode, resize, worker hop, write.
  *  5. Peak RSS of framepipe (2 workers) over a short and a long run (`--loop --limit`).
  *
@@ -243,6 +244,8 @@ function listJpegs(dir: string): string[] {
 interface E2eConfig {
   name: string;
   args: string[];
+  /** A failure drops this row's round instead of failing the bench (imagescript). */
+  optional?: boolean;
 }
 
 /** What consumer.py prints. */
@@ -291,11 +294,70 @@ function ffmpegCmd(dir: string, input: string[], output: string[] = []): string[
   ];
 }
 
-/** Every end-to-end configuration; the first is the reference for ratios. */
-function e2eConfigs(dir: string): E2eConfig[] {
+/**
+ * Flags for `bench/imagescript_producer.ts`. `--frozen`: imagescript comes from `deno.lock`.
+ * Importing npm `imagescript` loads its native encoder addon (`--allow-ffi`); the JPEG decoder
+ * is wasm, read from the npm cache (`--allow-read`).
+ */
+const IMAGESCRIPT_FLAGS = [
+  "run",
+  "-q",
+  "--frozen",
+  "--allow-read",
+  "--allow-env=IMAGESCRIPT_WASM_SIMD",
+  "--allow-ffi",
+];
+
+/** The imagescript producer command line (raw CHW frames on stdout, or `extra` modes). */
+function imagescriptCmd(extra: string[]): string[] {
+  return [Deno.execPath(), ...IMAGESCRIPT_FLAGS, `${ROOT}/bench/imagescript_producer.ts`, ...extra];
+}
+
+/**
+ * Whether npm `imagescript` loads here (a `--probe` run of the producer, at most 2 minutes,
+ * which also fetches it into the npm cache if needed).
+ *
+ * @returns null when it loads, else the reason (the producer's first error line).
+ */
+async function imagescriptUnavailable(): Promise<string | null> {
+  try {
+    const [cmd, ...args] = imagescriptCmd(["--probe"]);
+    const o = await new Deno.Command(cmd, {
+      args,
+      cwd: ROOT,
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(120_000),
+    }).output();
+    const out = new TextDecoder().decode(o.stdout).trim();
+    if (o.success && out === "ok") return null;
+    // deno colours its messages unless NO_COLOR is honoured; strip escapes either way.
+    // deno-lint-ignore no-control-regex
+    const err = new TextDecoder().decode(o.stderr).replace(/\x1b\[[0-9;]*m/g, "");
+    const line = err.split("\n").find((l) => /error/i.test(l)) ?? err.split("\n")[0];
+    return (line || (o.signal ? `killed by ${o.signal}` : `exit code ${o.code}`)).trim();
+  } catch (e) {
+    return String(e);
+  }
+}
+
+/**
+ * Every end-to-end configuration; the first is the reference for ratios.
+ *
+ * @param dir Corpus folder.
+ * @param imagescript Whether to include the imagescript rows.
+ */
+function e2eConfigs(dir: string, imagescript: boolean): E2eConfig[] {
   const size = [String(DST_W), String(DST_H)];
   const fp = (extra: string[]) => ["frame", ...size, "--", ...framepipeCmd(dir, extra)];
   const ff = (i: string[], o: string[] = []) => ["gbrp", ...size, "--", ...ffmpegCmd(dir, i, o)];
+  const is = (extra: string[]) => [
+    "raw",
+    ...size,
+    "--",
+    ...imagescriptCmd([dir, "--size", `${DST_W}x${DST_H}`, ...extra]),
+  ];
   const pil = (workers: number, draft: boolean) => [
     "pil",
     ...size,
@@ -317,6 +379,12 @@ function e2eConfigs(dir: string): E2eConfig[] {
     { name: "PIL draft, 1 process", args: pil(0, true) },
     { name: "PIL, DataLoader 2 workers", args: pil(2, false) },
     { name: "PIL draft, DataLoader 2 workers", args: pil(2, true) },
+    ...(imagescript
+      ? [
+        { name: "imagescript (one thread)", args: is([]), optional: true },
+        { name: "imagescript 1/2 scale (one thread)", args: is(["--scaled"]), optional: true },
+      ]
+      : []),
   ];
 }
 
@@ -333,15 +401,26 @@ async function consume(args: string[]): Promise<E2eResult> {
  *
  * @returns Median steady-state frames/s by configuration name.
  */
-async function endToEnd(dir: string, s: Settings): Promise<Map<string, number>> {
+async function endToEnd(
+  dir: string,
+  s: Settings,
+  imagescript: boolean,
+): Promise<Map<string, number>> {
   const torch = (await run(PYTHON, ["-c", "import torch"])).ok;
-  const configs = e2eConfigs(dir).filter((c) => torch || !c.name.includes("DataLoader"));
+  const configs = e2eConfigs(dir, imagescript).filter((c) =>
+    torch || !c.name.includes("DataLoader")
+  );
   if (!torch) console.log("(no torch: the DataLoader rows are left out)\n");
   const results = new Map<string, E2eResult[]>(configs.map((c) => [c.name, []]));
   for (let r = 0; r < s.rounds; r++) {
     for (let k = 0; k < configs.length; k++) {
       const c = configs[(k + r) % configs.length];
-      results.get(c.name)!.push(await consume(c.args));
+      try {
+        results.get(c.name)!.push(await consume(c.args));
+      } catch (e) {
+        if (!c.optional) throw e;
+        console.log(`${c.name}: not available (${String(e).split("\n")[0]})\n`);
+      }
     }
   }
   const med = (name: string, f: (x: E2eResult) => number | null) => {
@@ -436,8 +515,43 @@ async function tjbench(file: string, scale?: string): Promise<number | null> {
   return m ? Number(m[1]) : null;
 }
 
-/** Print decoder megapixels/s, one thread in this process. */
-async function decodeThroughput(jpegs: Uint8Array[], files: string[], s: Settings) {
+/**
+ * imagescript decode ms/frame (median of `repeats` passes over the first `limit` files), timed
+ * inside its producer process: `Image.decode` (public API: wasm decode + JS copy to RGBA) and
+ * its JPEG wasm alone (RGB out). Null when the run fails.
+ */
+async function imagescriptDecode(
+  dir: string,
+  limit: number,
+  repeats: number,
+): Promise<{ image_decode_ms: number; wasm_decode_ms: number } | null> {
+  const [cmd, ...args] = imagescriptCmd([
+    dir,
+    "--decode",
+    "--limit",
+    String(limit),
+    "--repeats",
+    String(repeats),
+  ]);
+  const r = await run(cmd, args, { cwd: ROOT });
+  try {
+    if (r.ok) return JSON.parse(r.out.trim().split("\n").at(-1)!);
+  } catch { /* reported below */ }
+  console.log(`imagescript: not available (decode timing: ${r.err.trim().split("\n")[0]})\n`);
+  return null;
+}
+
+/**
+ * Print decoder megapixels/s, one thread in this process (imagescript in its own process).
+ *
+ * @param imagescript Whether npm `imagescript` loads (its rows read "n/a" otherwise).
+ */
+async function decodeThroughput(
+  jpegs: Uint8Array[],
+  files: string[],
+  s: Settings,
+  imagescript: boolean,
+) {
   const fast = FastJpegDecoder.create();
   const small = jpegs.slice(0, Math.min(jpegs.length, s.quick ? 2 : 8));
   const tsRepeats = Math.min(s.repeats, 3);
@@ -474,6 +588,10 @@ async function decodeThroughput(jpegs: Uint8Array[], files: string[], s: Setting
     "TypeScript decoder, DCT scale 1/2 (HWC 960x540)",
     msPerFrame(small, tsRepeats, (b) => void decodeJpeg(b, { scale: 2 })),
   ]);
+  const dir = files[0].slice(0, files[0].lastIndexOf("/"));
+  const isd = imagescript ? await imagescriptDecode(dir, small.length * 2, tsRepeats) : null;
+  rows.push(["imagescript Image.decode, full scale (RGBA)", isd?.image_decode_ms ?? null]);
+  rows.push(["imagescript jpeg.wasm alone, full scale (RGB)", isd?.wasm_decode_ms ?? null]);
   for (const scale of [undefined, "1/2"]) {
     const mp = await tjbench(files[0], scale);
     rows.push([
@@ -683,8 +801,14 @@ async function main(): Promise<void> {
       `- corpus: ${files.length} frames ${SRC_W}x${SRC_H} q90 4:2:0, mean ${kb.toFixed(0)} KB ` +
         `(${how})\n`,
     );
-    if (s.only.has("e2e")) await endToEnd(dir, s);
-    if (s.only.has("decode")) await decodeThroughput(jpegs, files, s);
+    let imagescript = false;
+    if (s.only.has("e2e") || s.only.has("decode")) {
+      const why = await imagescriptUnavailable();
+      imagescript = why === null;
+      if (why !== null) console.log(`imagescript: not available (${why})\n`);
+    }
+    if (s.only.has("e2e")) await endToEnd(dir, s, imagescript);
+    if (s.only.has("decode")) await decodeThroughput(jpegs, files, s, imagescript);
     if (s.only.has("breakdown")) await breakdown(files, jpegs, tmp, s);
     if (s.only.has("rss")) await memory(dir, files.length, s);
     console.log(`load average at the end: ${loadavg()}`);

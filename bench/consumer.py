@@ -7,6 +7,8 @@ Used by ``bench/bench.ts``; every mode ends with the same kind of array in this 
 * ``frame W H -- CMD...``: run CMD (framepipe), read its ``frame`` stream from the pipe;
 * ``gbrp W H -- CMD...``: run CMD (ffmpeg ``-pix_fmt gbrp -f rawvideo -``), read raw planar
   frames and reorder the planes G,B,R to R,G,B as views (no copy);
+* ``raw W H -- CMD...``: run CMD (``bench/imagescript_producer.ts``), read raw planar R,G,B
+  frames (``--format raw`` payloads, 3*W*H bytes each);
 * ``pil W H WORKERS DRAFT DIR``: decode DIR/*.jpg with Pillow (``convert("RGB")``,
   optionally ``draft("RGB", (W, H))``, ``resize((W, H), BILINEAR)``, contiguous CHW), in this
   process (WORKERS=0) or in a torch DataLoader with WORKERS workers (``batch_size=None``).
@@ -137,7 +139,7 @@ def run_pil(w: int, h: int, workers: int, draft: bool, folder: str) -> dict:
 
 def main(argv: list[str]) -> int:
     mode, w, h = argv[0], int(argv[1]), int(argv[2])
-    if mode in ("frame", "gbrp"):
+    if mode in ("frame", "gbrp", "raw"):
         cmd = argv[argv.index("--") + 1:]
         out = run_pipe(mode, w, h, cmd)
     elif mode == "pil":
