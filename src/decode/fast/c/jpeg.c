@@ -104,9 +104,14 @@ static void init_tables(void) {
 }
 
 /* ---- Huffman tables --------------------------------------------------------- */
+#ifndef FB
+#define FB 9 /* Huffman lookahead bits (10 and 11 measured no faster) */
+#endif
 typedef struct {
-  u16 look[512];    /* 9-bit lookahead: (len << 8) | symbol, 0 = longer code */
-  i32 fast_ac[512]; /* AC: (value << 16) | (run << 8) | (code + magnitude bits), 0 = none */
+  u16 look[1 << FB];    /* FB-bit lookahead: (len << 8) | symbol, 0 = longer code */
+  /* AC: (value << 16) | (run << 8) | (code + magnitude bits), 0 = none; EOB has
+   * run 0x80 (so k jumps past 63) and value 0. */
+  i32 fast_ac[1 << FB];
   i32 maxcode[18];
   i32 valoff[18];
   u8 vals[256];
@@ -125,8 +130,8 @@ static int build_huff(Huff *h, const u8 *counts, const u8 *vals, int is_ac) {
     int n = counts[l - 1];
     h->valoff[l] = k - code;
     for (int i = 0; i < n; i++, k++, code++) {
-      if (l <= 9) {
-        int sh = 9 - l;
+      if (l <= FB) {
+        int sh = FB - l;
         for (int j = code << sh; j < ((code + 1) << sh); j++) h->look[j] = (u16)((l << 8) | vals[k]);
       }
     }
@@ -138,12 +143,13 @@ static int build_huff(Huff *h, const u8 *counts, const u8 *vals, int is_ac) {
   for (int i = 0; i < total; i++) h->vals[i] = vals[i];
   h->is_ac = (u8)is_ac;
   if (is_ac) {
-    for (int j = 0; j < 512; j++) {
+    for (int j = 0; j < (1 << FB); j++) {
       int e = h->look[j];
       if (!e) continue;
       int l = e >> 8, rs = e & 255, run = rs >> 4, s = rs & 15;
-      if (!s || l + s > 9) continue;
-      int bits = (j >> (9 - l - s)) & ((1 << s) - 1);
+      if (rs == 0) { h->fast_ac[j] = (0x80 << 8) | l; continue; }
+      if (!s || l + s > FB) continue;
+      int bits = (j >> (FB - l - s)) & ((1 << s) - 1);
       int v = bits < (1 << (s - 1)) ? bits - (1 << s) + 1 : bits;
       h->fast_ac[j] = (i32)((u32)v << 16) | (run << 8) | (l + s);
     }
@@ -264,10 +270,10 @@ INLINE void refill(BR *r) {
   *r = g_br;
 }
 
-/* Returns (len << 8) | sym for codes longer than 9 bits, or -1. */
+/* Returns (len << 8) | sym for codes longer than FB bits, or -1. */
 NOINLINE int huff_slow(u64 buf, const Huff *h) {
   u32 c16 = (u32)(buf >> 48);
-  for (int l = 10; l <= 16; l++) {
+  for (int l = FB + 1; l <= 16; l++) {
     i32 c = (i32)(c16 >> (16 - l));
     if (c <= h->maxcode[l]) {
       int idx = h->valoff[l] + c;
@@ -280,7 +286,7 @@ NOINLINE int huff_slow(u64 buf, const Huff *h) {
 
 /* Needs >= 16 bits in the buffer. */
 INLINE int huff_sym(BR *r, const Huff *h) {
-  u32 e = h->look[r->buf >> 55];
+  u32 e = h->look[r->buf >> (64 - FB)];
   if (UNLIKELY(!e)) {
     int x = huff_slow(r->buf, h);
     if (x < 0) return -1;
@@ -528,13 +534,16 @@ INLINE int decode_block(BR *r, i16 *blk, const Huff *dc, const Huff *ac, int *pr
   int k = 1, any = 0;
   while (k < 64) {
     if (r->cnt < 32) refill(r);
-    i32 f = ac->fast_ac[r->buf >> 55];
+    i32 f = ac->fast_ac[r->buf >> (64 - FB)];
     if (LIKELY(f)) {
       k += (f >> 8) & 255;
       int len = f & 255;
       r->buf <<= len;
       r->cnt -= len;
-      if (UNLIKELY(k > 63)) return -1;
+      if (UNLIKELY(k > 63)) {
+        if (f & 0x8000) break; /* EOB */
+        return -1;
+      }
       blk[zz[k]] = (i16)(f >> 16);
       any = 1;
       k++;
