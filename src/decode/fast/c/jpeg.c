@@ -1067,6 +1067,13 @@ typedef struct {
   i32 *x0, *x1;  /* 2-tap horizontal form (maxnx <= 2) */
   i32 *xw0, *xw1;
   i32 *xw4; /* 4-tap padded weights (2 < maxnx <= 4) */
+  /* SIMD 2-tap form, per group of 8 destination pixels: source base (-1 = the
+   * taps span more than 16 source pixels: scalar), byte swizzle picking the
+   * (x0, x1) pairs from 16 bytes at base, and the (w0, w1) pairs as i16. */
+  int ngroups;
+  i32 *gbase;
+  u8 *gmask;
+  i16 *gw;
   i16 *ring;   /* (maxny + 1) slots * nch * dw */
   int *tags;
   i32 *acc;
@@ -1078,7 +1085,24 @@ static void hfilter(const u8 *src, i16 *dst) {
   int dw = RS.dw;
   if (RS.maxnx <= 2) {
     const i32 *x0 = RS.x0, *x1 = RS.x1, *w0 = RS.xw0, *w1 = RS.xw1;
-    for (int d = 0; d < dw; d++) dst[d] = (i16)((w0[d] * src[x0[d]] + w1[d] * src[x1[d]] + 64) >> 7);
+    const v128_t rnd = wasm_i32x4_splat(64);
+    int ng = RS.ngroups;
+    for (int g = 0; g < ng; g++) {
+      i32 base = RS.gbase[g];
+      int d0 = 8 * g;
+      if (UNLIKELY(base < 0)) {
+        for (int d = d0; d < d0 + 8; d++) dst[d] = (i16)((w0[d] * src[x0[d]] + w1[d] * src[x1[d]] + 64) >> 7);
+        continue;
+      }
+      /* src has >= 64 bytes of slack past the row, so 16 bytes at base are readable */
+      v128_t p = wasm_i8x16_swizzle(wasm_v128_load(src + base), wasm_v128_load(RS.gmask + 16 * g));
+      v128_t a = wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(p), wasm_v128_load(RS.gw + 16 * g));
+      v128_t b = wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(p), wasm_v128_load(RS.gw + 16 * g + 8));
+      a = wasm_i32x4_shr(wasm_i32x4_add(a, rnd), 7);
+      b = wasm_i32x4_shr(wasm_i32x4_add(b, rnd), 7);
+      wasm_v128_store(dst + d0, wasm_i16x8_narrow_i32x4(a, b));
+    }
+    for (int d = 8 * ng; d < dw; d++) dst[d] = (i16)((w0[d] * src[x0[d]] + w1[d] * src[x1[d]] + 64) >> 7);
     return;
   }
   if (RS.maxnx <= 4) {
@@ -1413,6 +1437,28 @@ static int setup_frame(void) {
         RS.xw0[d] = RS.xw[t.w];
         RS.x1[d] = t.n == 2 ? t.start + 1 : t.start;
         RS.xw1[d] = t.n == 2 ? RS.xw[t.w + 1] : 0;
+      }
+      int ng = drw / 8;
+      RS.ngroups = ng;
+      RS.gbase = arena_alloc((u64)ng * 4 + 4);
+      RS.gmask = arena_alloc((u64)ng * 16 + 16);
+      RS.gw = arena_alloc((u64)ng * 32 + 32);
+      if (!RS.gbase || !RS.gmask || !RS.gw) FAIL(E_OOM);
+      for (int g = 0; g < ng; g++) {
+        i32 base = RS.x0[8 * g];
+        for (int d = 8 * g; d < 8 * g + 8; d++) {
+          if (RS.x0[d] < base || RS.x0[d] - base > 15 || RS.x1[d] < base || RS.x1[d] - base > 15) base = -1;
+          if (RS.xw0[d] > 32767 || RS.xw1[d] > 32767 || RS.xw0[d] < 0 || RS.xw1[d] < 0) base = -1;
+        }
+        RS.gbase[g] = base;
+        if (base < 0) continue;
+        for (int j = 0; j < 8; j++) {
+          int d = 8 * g + j;
+          RS.gmask[16 * g + 2 * j] = (u8)(RS.x0[d] - base);
+          RS.gmask[16 * g + 2 * j + 1] = (u8)(RS.x1[d] - base);
+          RS.gw[16 * g + 2 * j] = (i16)RS.xw0[d];
+          RS.gw[16 * g + 2 * j + 1] = (i16)RS.xw1[d];
+        }
       }
     }
     RS.ring = arena_alloc((u64)(RS.maxny + 1) * nch * drw * 2);
