@@ -105,7 +105,7 @@ static void init_tables(void) {
 
 /* ---- Huffman tables --------------------------------------------------------- */
 #ifndef FB
-#define FB 9 /* Huffman lookahead bits (10 and 11 measured no faster) */
+#define FB 11 /* Huffman lookahead bits (measured: 9 4.02 ms, 10 3.83, 11 3.75, 12 3.90 entropy ms/frame) */
 #endif
 typedef struct {
   u16 look[1 << FB];    /* FB-bit lookahead: (len << 8) | symbol, 0 = longer code */
@@ -362,21 +362,59 @@ INLINE void transpose8(v128_t *r) {
 #define ADD wasm_i32x4_add
 #define SUB wasm_i32x4_sub
 
+/* The constant pairs, loaded from memory: V8 builds every v128.const from
+ * immediates at each use (about 4 instructions), a load is one. */
+static v128_t g_idk[14];
+static v128_t g_vk[16], g_vk2[8]; /* other vector constants, same reason */
+static void init_idct_consts(void) {
+  g_idk[0] = C2(F_0_541 + F_0_765, F_0_541);
+  g_idk[1] = C2(F_0_541, F_0_541 - F_1_847);
+  g_idk[2] = C2(8192, 8192);
+  g_idk[3] = C2(8192, -8192);
+  g_idk[4] = C2(F_0_298 - F_0_899 + F_1_175 - F_1_961, F_1_175 - F_0_899);
+  g_idk[5] = C2(F_1_175 - F_1_961, F_1_175);
+  g_idk[6] = C2(F_1_175 - F_0_899, F_1_501 - F_0_899 + F_1_175 - F_0_390);
+  g_idk[7] = C2(F_1_175, F_1_175 - F_0_390);
+  g_idk[8] = C2(F_1_175 - F_2_562, F_2_053 - F_2_562 + F_1_175 - F_0_390);
+  g_idk[9] = C2(F_3_072 - F_2_562 + F_1_175 - F_1_961, F_1_175 - F_2_562);
+  g_idk[10] = wasm_i32x4_splat(1 << 10);
+  g_idk[11] = wasm_i32x4_splat((1 << 17) + (128 << 18));
+  g_vk[0] = wasm_i16x8_splat(128);
+  g_vk[1] = wasm_i16x8_splat(13173);
+  g_vk[2] = wasm_i16x8_splat(-11277);
+  g_vk[3] = wasm_i16x8_splat(-23401);
+  g_vk[4] = wasm_i16x8_splat(25297);
+  /* RGB interleave: out vector j = swz(R, m[3j]) | swz(G, m[3j+1]) | swz(B, m[3j+2]) */
+  for (int j = 0; j < 3; j++)
+    for (int c = 0; c < 3; c++) {
+      u8 m[16];
+      for (int i = 0; i < 16; i++) {
+        int pos = 16 * j + i; /* output byte */
+        m[i] = pos % 3 == c ? (u8)(pos / 3) : 0x80;
+      }
+      __builtin_memcpy(&g_vk[5 + 3 * j + c], m, 16);
+    }
+  g_vk[14] = wasm_i32x4_splat(64);
+  g_vk[15] = wasm_i32x4_splat(1 << 20);
+  g_vk2[0] = wasm_i16x8_splat(8);
+  g_vk2[1] = wasm_i16x8_splat(7);
+  g_vk2[2] = wasm_i16x8_splat(1);
+  g_vk2[3] = wasm_i16x8_splat(2);
+  g_vk2[4] = wasm_i16x8_splat(64);
+}
+
 /* Half (4 lanes) of one 8-point pass: o[] = outputs + rnd, before the shift. */
 INLINE void idct16_half(v128_t e26, v128_t e04, v128_t p71, v128_t p35, v128_t rnd, v128_t *o) {
-  v128_t t3 = DOT(e26, C2(F_0_541 + F_0_765, F_0_541));
-  v128_t t2 = DOT(e26, C2(F_0_541, F_0_541 - F_1_847));
-  v128_t t0 = ADD(DOT(e04, C2(8192, 8192)), rnd);
-  v128_t t1 = ADD(DOT(e04, C2(8192, -8192)), rnd);
+  const v128_t *K = g_idk;
+  v128_t t3 = DOT(e26, K[0]);
+  v128_t t2 = DOT(e26, K[1]);
+  v128_t t0 = ADD(DOT(e04, K[2]), rnd);
+  v128_t t1 = ADD(DOT(e04, K[3]), rnd);
   v128_t t10 = ADD(t0, t3), t13 = SUB(t0, t3), t11 = ADD(t1, t2), t12 = SUB(t1, t2);
-  v128_t a0 = ADD(DOT(p71, C2(F_0_298 - F_0_899 + F_1_175 - F_1_961, F_1_175 - F_0_899)),
-                  DOT(p35, C2(F_1_175 - F_1_961, F_1_175)));
-  v128_t a3 = ADD(DOT(p71, C2(F_1_175 - F_0_899, F_1_501 - F_0_899 + F_1_175 - F_0_390)),
-                  DOT(p35, C2(F_1_175, F_1_175 - F_0_390)));
-  v128_t a1 = ADD(DOT(p71, C2(F_1_175, F_1_175 - F_0_390)),
-                  DOT(p35, C2(F_1_175 - F_2_562, F_2_053 - F_2_562 + F_1_175 - F_0_390)));
-  v128_t a2 = ADD(DOT(p71, C2(F_1_175 - F_1_961, F_1_175)),
-                  DOT(p35, C2(F_3_072 - F_2_562 + F_1_175 - F_1_961, F_1_175 - F_2_562)));
+  v128_t a0 = ADD(DOT(p71, K[4]), DOT(p35, K[5]));
+  v128_t a3 = ADD(DOT(p71, K[6]), DOT(p35, K[7]));
+  v128_t a1 = ADD(DOT(p71, K[7]), DOT(p35, K[8]));
+  v128_t a2 = ADD(DOT(p71, K[5]), DOT(p35, K[9]));
   o[0] = ADD(t10, a3);
   o[7] = SUB(t10, a3);
   o[1] = ADD(t11, a2);
@@ -395,11 +433,11 @@ INLINE void idct16_pass(const v128_t *x, v128_t rnd, v128_t *lo, v128_t *hi) {
 NOINLINE void idct8x8(const i16 *blk, const i16 *q, u8 *out, int stride) {
   v128_t w[8], lo[8], hi[8];
   for (int k = 0; k < 8; k++) w[k] = wasm_i16x8_mul(wasm_v128_load(blk + 8 * k), wasm_v128_load(q + 8 * k));
-  idct16_pass(w, SPL(1 << 10), lo, hi);
+  idct16_pass(w, g_idk[10], lo, hi);
   for (int k = 0; k < 8; k++)
     w[k] = wasm_i16x8_narrow_i32x4(wasm_i32x4_shr(lo[k], 11), wasm_i32x4_shr(hi[k], 11));
   transpose8(w);
-  idct16_pass(w, SPL((1 << 17) + (128 << 18)), lo, hi);
+  idct16_pass(w, g_idk[11], lo, hi);
   /* >> 18: the high 16 bits of each lane (>> 16 exactly, always in i16 range), then >> 2 */
   for (int k = 0; k < 8; k++)
     w[k] = wasm_i16x8_shr(wasm_i16x8_shuffle(lo[k], hi[k], 1, 3, 5, 7, 9, 11, 13, 15), 2);
@@ -850,15 +888,14 @@ static const u8 *comp_row(Comp *c, int y, u8 *tmp, int outw) {
       cs[-1] = cs[0];
       cs[n] = cs[n - 1];
       i = 0;
-      v128_t r8 = wasm_i16x8_splat(8), r7 = wasm_i16x8_splat(7);
+      v128_t r8 = g_vk2[0], r7 = g_vk2[1];
       for (; i + 8 <= n; i += 8) {
         v128_t m = wasm_v128_load(cs + i), p = wasm_v128_load(cs + i - 1), nx = wasm_v128_load(cs + i + 1);
         v128_t m3 = wasm_i16x8_add(m, wasm_i16x8_shl(m, 1));
         v128_t ev = wasm_u16x8_shr(wasm_i16x8_add(wasm_i16x8_add(m3, p), r8), 4);
         v128_t od = wasm_u16x8_shr(wasm_i16x8_add(wasm_i16x8_add(m3, nx), r7), 4);
-        v128_t pk = wasm_u8x16_narrow_i16x8(ev, od);
-        wasm_v128_store(tmp + 2 * i,
-                        wasm_i8x16_shuffle(pk, pk, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15));
+        /* both <= 255: byte pairs (ev, od) are the i16 lanes ev | od << 8 */
+        wasm_v128_store(tmp + 2 * i, wasm_v128_or(ev, wasm_i16x8_shl(od, 8)));
       }
       for (; i < n; i++) {
         tmp[2 * i] = (u8)((3 * cs[i] + cs[i - 1] + 8) >> 4);
@@ -871,16 +908,14 @@ static const u8 *comp_row(Comp *c, int y, u8 *tmp, int outw) {
       for (; i < n; i++) cs2[i] = near[i];
       cs2[-1] = cs2[0];
       cs2[n] = cs2[n - 1];
-      v128_t r1 = wasm_i16x8_splat(1), r2 = wasm_i16x8_splat(2);
+      v128_t r1 = g_vk2[2], r2 = g_vk2[3];
       i = 0;
       for (; i + 8 <= n; i += 8) {
         v128_t m = wasm_v128_load(cs2 + i), p = wasm_v128_load(cs2 + i - 1), nx = wasm_v128_load(cs2 + i + 1);
         v128_t m3 = wasm_i16x8_add(m, wasm_i16x8_shl(m, 1));
         v128_t ev = wasm_u16x8_shr(wasm_i16x8_add(wasm_i16x8_add(m3, p), r1), 2);
         v128_t od = wasm_u16x8_shr(wasm_i16x8_add(wasm_i16x8_add(m3, nx), r2), 2);
-        v128_t pk = wasm_u8x16_narrow_i16x8(ev, od);
-        wasm_v128_store(tmp + 2 * i,
-                        wasm_i8x16_shuffle(pk, pk, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15));
+        wasm_v128_store(tmp + 2 * i, wasm_v128_or(ev, wasm_i16x8_shl(od, 8)));
       }
       for (; i < n; i++) {
         tmp[2 * i] = (u8)((3 * cs2[i] + cs2[i - 1] + 1) >> 2);
@@ -914,13 +949,12 @@ static const u8 *comp_row(Comp *c, int y, u8 *tmp, int outw) {
   return tmp;
 }
 
-static void ycc_to_rgb(const u8 *y, const u8 *cb, const u8 *cr, u8 *r, u8 *g, u8 *b, int n) {
-  int i = 0;
-  v128_t c128 = wasm_i16x8_splat(128);
-  v128_t kr = wasm_i16x8_splat(13173), kgb = wasm_i16x8_splat(-11277), kgr = wasm_i16x8_splat(-23401),
-         kb = wasm_i16x8_splat(25297);
-  for (; i + 16 <= n; i += 16) {
-    v128_t Y = wasm_v128_load(y + i), CB = wasm_v128_load(cb + i), CR = wasm_v128_load(cr + i);
+/* 16 pixels of YCbCr -> R, G, B (u8x16 each). */
+INLINE void ycc16(const u8 *y, const u8 *cb, const u8 *cr, v128_t *R, v128_t *G, v128_t *B) {
+  v128_t c128 = g_vk[0];
+  v128_t kr = g_vk[1], kgb = g_vk[2], kgr = g_vk[3], kb = g_vk[4];
+  {
+    v128_t Y = wasm_v128_load(y), CB = wasm_v128_load(cb), CR = wasm_v128_load(cr);
     v128_t yl = wasm_u16x8_extend_low_u8x16(Y), yh = wasm_u16x8_extend_high_u8x16(Y);
     v128_t bl = wasm_i16x8_sub(wasm_u16x8_extend_low_u8x16(CB), c128);
     v128_t bh = wasm_i16x8_sub(wasm_u16x8_extend_high_u8x16(CB), c128);
@@ -932,16 +966,29 @@ static void ycc_to_rgb(const u8 *y, const u8 *cb, const u8 *cr, u8 *r, u8 *g, u8
     v128_t Gh = wasm_i16x8_add(yh, wasm_i16x8_add(wasm_i16x8_q15mulr_sat(bh, kgb), wasm_i16x8_q15mulr_sat(rh, kgr)));
     v128_t Bl = wasm_i16x8_add(wasm_i16x8_add(yl, bl), wasm_i16x8_q15mulr_sat(bl, kb));
     v128_t Bh = wasm_i16x8_add(wasm_i16x8_add(yh, bh), wasm_i16x8_q15mulr_sat(bh, kb));
-    wasm_v128_store(r + i, wasm_u8x16_narrow_i16x8(Rl, Rh));
-    wasm_v128_store(g + i, wasm_u8x16_narrow_i16x8(Gl, Gh));
-    wasm_v128_store(b + i, wasm_u8x16_narrow_i16x8(Bl, Bh));
+    *R = wasm_u8x16_narrow_i16x8(Rl, Rh);
+    *G = wasm_u8x16_narrow_i16x8(Gl, Gh);
+    *B = wasm_u8x16_narrow_i16x8(Bl, Bh);
   }
-  for (; i < n; i++) {
-    int Y = y[i], CB = cb[i] - 128, CR = cr[i] - 128;
-    r[i] = clamp_u8(Y + CR + ((CR * 13173 + 16384) >> 15));
-    g[i] = clamp_u8(Y + ((CB * -11277 + 16384) >> 15) + ((CR * -23401 + 16384) >> 15));
-    b[i] = clamp_u8(Y + CB + ((CB * 25297 + 16384) >> 15));
+}
+
+INLINE void ycc1(const u8 *y, const u8 *cb, const u8 *cr, u8 *r, u8 *g, u8 *b) {
+  int Y = *y, CB = *cb - 128, CR = *cr - 128;
+  *r = clamp_u8(Y + CR + ((CR * 13173 + 16384) >> 15));
+  *g = clamp_u8(Y + ((CB * -11277 + 16384) >> 15) + ((CR * -23401 + 16384) >> 15));
+  *b = clamp_u8(Y + CB + ((CB * 25297 + 16384) >> 15));
+}
+
+static void ycc_to_rgb(const u8 *y, const u8 *cb, const u8 *cr, u8 *r, u8 *g, u8 *b, int n) {
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    v128_t R, G, B;
+    ycc16(y + i, cb + i, cr + i, &R, &G, &B);
+    wasm_v128_store(r + i, R);
+    wasm_v128_store(g + i, G);
+    wasm_v128_store(b + i, B);
   }
+  for (; i < n; i++) ycc1(y + i, cb + i, cr + i, r + i, g + i, b + i);
 }
 
 static void rgb_to_gray(const u8 *r, const u8 *g, const u8 *b, u8 *o, int n) {
@@ -975,21 +1022,41 @@ static void produce_row(int y, u8 **dst, int nch) {
   ycc_to_rgb(c0, c1, c2, dst[0], dst[1], dst[2], w);
 }
 
+/* 16 pixels R, G, B -> 48 bytes RGBRGB... */
+INLINE void store_rgb48(v128_t R, v128_t G, v128_t B, u8 *o) {
+  const v128_t *m = g_vk + 5;
+  for (int j = 0; j < 3; j++)
+    wasm_v128_store(o + 16 * j, wasm_v128_or(wasm_v128_or(wasm_i8x16_swizzle(R, m[3 * j]),
+                                                          wasm_i8x16_swizzle(G, m[3 * j + 1])),
+                                             wasm_i8x16_swizzle(B, m[3 * j + 2])));
+}
+
 static void interleave3(const u8 *r, const u8 *g, const u8 *b, u8 *o, int n) {
   int i = 0;
-  for (; i + 16 <= n; i += 16) {
-    v128_t R = wasm_v128_load(r + i), G = wasm_v128_load(g + i), B = wasm_v128_load(b + i);
-    v128_t rg0 = wasm_i8x16_shuffle(R, G, 0, 16, 0, 1, 17, 0, 2, 18, 0, 3, 19, 0, 4, 20, 0, 5);
-    v128_t o0 = wasm_i8x16_shuffle(rg0, B, 0, 1, 16, 3, 4, 17, 6, 7, 18, 9, 10, 19, 12, 13, 20, 15);
-    v128_t rg1 = wasm_i8x16_shuffle(R, G, 21, 0, 6, 22, 0, 7, 23, 0, 8, 24, 0, 9, 25, 0, 10, 26);
-    v128_t o1 = wasm_i8x16_shuffle(rg1, B, 0, 21, 2, 3, 22, 5, 6, 23, 8, 9, 24, 11, 12, 25, 14, 15);
-    v128_t rg2 = wasm_i8x16_shuffle(R, G, 0, 11, 27, 0, 12, 28, 0, 13, 29, 0, 14, 30, 0, 15, 31, 0);
-    v128_t o2 = wasm_i8x16_shuffle(rg2, B, 26, 1, 2, 27, 4, 5, 28, 7, 8, 29, 10, 11, 30, 13, 14, 31);
-    wasm_v128_store(o + 3 * i, o0);
-    wasm_v128_store(o + 3 * i + 16, o1);
-    wasm_v128_store(o + 3 * i + 32, o2);
-  }
+  for (; i + 16 <= n; i += 16)
+    store_rgb48(wasm_v128_load(r + i), wasm_v128_load(g + i), wasm_v128_load(b + i), o + 3 * i);
   for (; i < n; i++) { o[3 * i] = r[i]; o[3 * i + 1] = g[i]; o[3 * i + 2] = b[i]; }
+}
+
+/* Decoded row y as interleaved RGB straight into o (colour conversion fused
+ * with the interleave for YCbCr). */
+static void produce_row_hwc(int y, u8 *o) {
+  int w = g_outw;
+  if (D.ncomp != 3 || D.rgb) {
+    produce_row(y, g_rgb, 3);
+    interleave3(g_rgb[0], g_rgb[1], g_rgb[2], o, w);
+    return;
+  }
+  const u8 *c0 = comp_row(&D.comp[0], y, g_tmp[0], w);
+  const u8 *c1 = comp_row(&D.comp[1], y, g_tmp[1], w);
+  const u8 *c2 = comp_row(&D.comp[2], y, g_tmp[2], w);
+  int i = 0;
+  for (; i + 16 <= w; i += 16) {
+    v128_t R, G, B;
+    ycc16(c0 + i, c1 + i, c2 + i, &R, &G, &B);
+    store_rgb48(R, G, B, o + 3 * i);
+  }
+  for (; i < w; i++) ycc1(c0 + i, c1 + i, c2 + i, o + 3 * i, o + 3 * i + 1, o + 3 * i + 2);
 }
 
 /* -- resampling -- */
@@ -1085,7 +1152,7 @@ static void hfilter(const u8 *src, i16 *dst) {
   int dw = RS.dw;
   if (RS.maxnx <= 2) {
     const i32 *x0 = RS.x0, *x1 = RS.x1, *w0 = RS.xw0, *w1 = RS.xw1;
-    const v128_t rnd = wasm_i32x4_splat(64);
+    const v128_t rnd = g_vk[14];
     int ng = RS.ngroups;
     for (int g = 0; g < ng; g++) {
       i32 base = RS.gbase[g];
@@ -1131,7 +1198,7 @@ static void vfilter(const i16 **rows, const i16 *w, int n, u8 *o, int dw) {
   int x = 0;
   if (n == 1) {
     const i16 *r0 = rows[0];
-    v128_t rnd = wasm_i16x8_splat(64);
+    v128_t rnd = g_vk2[4];
     for (; x + 16 <= dw; x += 16) {
       v128_t a = wasm_u16x8_shr(wasm_i16x8_add(wasm_v128_load(r0 + x), rnd), 7);
       v128_t b = wasm_u16x8_shr(wasm_i16x8_add(wasm_v128_load(r0 + x + 8), rnd), 7);
@@ -1143,7 +1210,7 @@ static void vfilter(const i16 **rows, const i16 *w, int n, u8 *o, int dw) {
   if (n == 2) {
     const i16 *r0 = rows[0], *r1 = rows[1];
     v128_t wp = wasm_i32x4_splat((i32)(((u32)(u16)w[1] << 16) | (u16)w[0]));
-    v128_t rnd = wasm_i32x4_splat(1 << 20);
+    v128_t rnd = g_vk[15];
     for (; x + 8 <= dw; x += 8) {
       v128_t a = wasm_v128_load(r0 + x), b = wasm_v128_load(r1 + x);
       v128_t lo = wasm_i16x8_shuffle(a, b, 0, 8, 1, 9, 2, 10, 3, 11);
@@ -1483,8 +1550,7 @@ static int output_image(void) {
       u8 *dst[3] = {out + (u32)y * W, out + plane + (u32)y * W, out + 2 * plane + (u32)y * W};
       produce_row(y, dst, 3);
     } else {
-      produce_row(y, g_rgb, 3);
-      interleave3(g_rgb[0], g_rgb[1], g_rgb[2], out + (u32)y * W * 3, (int)W);
+      produce_row_hwc(y, out + (u32)y * W * 3);
     }
   }
   return ST_OK;
@@ -1648,7 +1714,7 @@ EXPORT("fp_input") u32 fp_input(u32 size) {
 
 /* Decode the g_params[P_LEN] input bytes. Returns the status (also in result[0]). */
 EXPORT("fp_decode") i32 fp_decode(double max_pixels) {
-  if (!g_inited) init_tables();
+  if (!g_inited) { init_tables(); init_idct_consts(); }
   if (!g_mats) init_mats();
   mem_zero(&D, sizeof D);
   for (int i = 0; i < R_COUNT; i++) g_result[i] = 0;
