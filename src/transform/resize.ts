@@ -281,31 +281,45 @@ export function resizeInto(
       }
     }
   }
-  // Vertical pass straight into the output layout.
+  // Vertical pass: accumulate one output row from its source rows (contiguous, branch-free
+  // loops), then store it in the output layout.
   const ys = ay.start, yc = ay.count, yw = ay.weight, yt = ay.maxTaps;
   const plane = W * H;
+  const rowLen = dw * srcC;
+  const acc = new Float64Array(rowLen); // double sums, like a scalar accumulator
   for (let dy = 0; dy < dh; dy++) {
     const s = ys[dy] - rowLo, n = yc[dy], wo = dy * yt;
-    const oy = dy + dstRect.y;
-    for (let dx = 0; dx < dw; dx++) {
-      const ox = dx + dstRect.x;
-      for (let c = 0; c < srcC; c++) {
-        let v = 0;
-        for (let k = 0; k < n; k++) v += yw[wo + k] * tmp[((s + k) * dw + dx) * srcC + c];
+    let base = s * rowLen;
+    const w0 = yw[wo];
+    for (let i = 0; i < rowLen; i++) acc[i] = w0 * tmp[base + i];
+    for (let k = 1; k < n; k++) {
+      const w = yw[wo + k];
+      base += rowLen;
+      for (let i = 0; i < rowLen; i++) acc[i] += w * tmp[base + i];
+    }
+    const rowStart = (dy + dstRect.y) * W + dstRect.x; // pixel index of the row's first pixel
+    if (srcC === 1) {
+      for (let dx = 0; dx < dw; dx++) {
+        const v = acc[dx];
         const u8 = v <= 0 ? 0 : v >= 255 ? 255 : (v + 0.5) | 0;
-        if (expand) {
-          const base = oy * W + ox;
-          if (layout === "chw") {
-            out[base] = u8;
-            out[base + plane] = u8;
-            out[base + 2 * plane] = u8;
-          } else {
-            out[base * 3] = u8;
-            out[base * 3 + 1] = u8;
-            out[base * 3 + 2] = u8;
-          }
-        } else if (layout === "chw") out[c * plane + oy * W + ox] = u8;
-        else out[(oy * W + ox) * C + c] = u8;
+        const p = rowStart + dx;
+        if (!expand) out[p] = u8;
+        else if (layout === "chw") out[p] = out[p + plane] = out[p + 2 * plane] = u8;
+        else out[p * 3] = out[p * 3 + 1] = out[p * 3 + 2] = u8;
+      }
+    } else if (layout === "chw") {
+      for (let c = 0; c < 3; c++) {
+        const o = c * plane + rowStart;
+        for (let dx = 0, i = c; dx < dw; dx++, i += 3) {
+          const v = acc[i];
+          out[o + dx] = v <= 0 ? 0 : v >= 255 ? 255 : (v + 0.5) | 0;
+        }
+      }
+    } else {
+      const o = rowStart * 3;
+      for (let i = 0; i < rowLen; i++) {
+        const v = acc[i];
+        out[o + i] = v <= 0 ? 0 : v >= 255 ? 255 : (v + 0.5) | 0;
       }
     }
   }
