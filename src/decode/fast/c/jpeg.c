@@ -86,20 +86,31 @@ static void *arena_alloc(u64 n) {
 static void mem_zero(void *p, u64 n) { __builtin_memset(p, 0, (unsigned long)n); }
 
 /* ---- tables --------------------------------------------------------------- */
-static u8 zz[80]; /* zigzag index -> natural index (entries 64..79 unused guard) */
+/* zigzag index -> coefficient position (entries 64..79 unused guard). zz is the
+ * table of the current decode: zzn (natural order) or, at DCT scale 1, zzp, the
+ * layout idct8x8 reads without shuffles (see perm8). */
+static u8 zz[80], zzn[80], zzp[80];
 static int g_inited;
+/* Natural (row r, col c) -> position in the pass-1 pair layout of idct8x8:
+ * vectors ILO/IHI of row pairs (0,4), (2,6), (7,1), (3,5). */
+static int perm8(int nat) {
+  int r = nat >> 3, c = nat & 7;
+  static const u8 pair[8] = {0, 2, 1, 3, 0, 3, 1, 2}, second[8] = {0, 1, 0, 0, 1, 1, 1, 0};
+  return 8 * (2 * pair[r] + (c >= 4)) + 2 * (c & 3) + second[r];
+}
 
 static void init_tables(void) {
   int k = 0;
   for (int s = 0; s < 15; s++) {
     int lo = s > 7 ? s - 7 : 0, hi = s < 7 ? s : 7;
     if (s & 1) {
-      for (int r = lo; r <= hi; r++) zz[k++] = (u8)(r * 8 + (s - r));
+      for (int r = lo; r <= hi; r++) zzn[k++] = (u8)(r * 8 + (s - r));
     } else {
-      for (int r = hi; r >= lo; r--) zz[k++] = (u8)(r * 8 + (s - r));
+      for (int r = hi; r >= lo; r--) zzn[k++] = (u8)(r * 8 + (s - r));
     }
   }
-  for (; k < 80; k++) zz[k] = 63;
+  for (; k < 80; k++) zzn[k] = 63;
+  for (k = 0; k < 80; k++) zzp[k] = (u8)perm8(zzn[k]);
   g_inited = 1;
 }
 
@@ -216,6 +227,7 @@ static struct {
   int adobe, adobe_transform, jfif, orientation, rgb;
   int scale, bs;
   i16 qt[4][64]; /* natural order */
+  i16 qtp[4][64] __attribute__((aligned(16))); /* perm8 order, for idct8x8 */
   u8 qdef[4];
   Huff dc[4], ac[4];
   Comp comp[3];
@@ -429,11 +441,16 @@ INLINE void idct16_pass(const v128_t *x, v128_t rnd, v128_t *lo, v128_t *hi) {
   idct16_half(ILO(x[2], x[6]), ILO(x[0], x[4]), ILO(x[7], x[1]), ILO(x[3], x[5]), rnd, lo);
   idct16_half(IHI(x[2], x[6]), IHI(x[0], x[4]), IHI(x[7], x[1]), IHI(x[3], x[5]), rnd, hi);
 }
+/* Pass 1 on coefficients already in the perm8 layout: no shuffles. */
+INLINE void idct16_pass_perm(const v128_t *x, v128_t rnd, v128_t *lo, v128_t *hi) {
+  idct16_half(x[2], x[0], x[4], x[6], rnd, lo);
+  idct16_half(x[3], x[1], x[5], x[7], rnd, hi);
+}
 
 NOINLINE void idct8x8(const i16 *blk, const i16 *q, u8 *out, int stride) {
   v128_t w[8], lo[8], hi[8];
   for (int k = 0; k < 8; k++) w[k] = wasm_i16x8_mul(wasm_v128_load(blk + 8 * k), wasm_v128_load(q + 8 * k));
-  idct16_pass(w, g_idk[10], lo, hi);
+  idct16_pass_perm(w, g_idk[10], lo, hi);
   for (int k = 0; k < 8; k++)
     w[k] = wasm_i16x8_narrow_i32x4(wasm_i32x4_shr(lo[k], 11), wasm_i32x4_shr(hi[k], 11));
   transpose8(w);
@@ -460,6 +477,7 @@ static void fill_block(u8 *out, int stride, int n, int v) {
 /* DCT-domain reduced IDCTs: the 8-point IDCT evaluated at the centres of
  * n = 4, 2 output pixels using the low n x n coefficients. */
 static float g_m4[4][4], g_m2[2][2];
+static v128_t g_m4v[4][4], g_bias4; /* splatted, loaded (see g_idk) */
 static int g_mats;
 static float fcos(float x) { /* cos on [0, 2pi*2], Taylor after range reduction */
   const float PI = 3.14159265358979f;
@@ -477,6 +495,9 @@ static void init_mats(void) {
   for (int m = 0; m < 2; m++)
     for (int k = 0; k < 2; k++)
       g_m2[m][k] = (k ? 1.0f : 0.70710678f) * 0.5f * fcos((2 * m + 1) * k * PI / 4);
+  for (int m = 0; m < 4; m++)
+    for (int k = 0; k < 4; k++) g_m4v[m][k] = wasm_f32x4_splat(g_m4[m][k]);
+  g_bias4 = wasm_f32x4_splat(128.5f);
   g_mats = 1;
 }
 INLINE u8 fclamp(float v) {
@@ -499,18 +520,18 @@ NOINLINE void idct4x4(const i16 *blk, const i16 *q, u8 *out, int stride) {
     F[k] = wasm_f32x4_convert_i32x4(
         wasm_i32x4_mul(wasm_i32x4_load16x4(blk + 8 * k), wasm_i32x4_load16x4(q + 8 * k)));
   for (int m = 0; m < 4; m++) {
-    v128_t acc = wasm_f32x4_mul(F[0], wasm_f32x4_splat(g_m4[m][0]));
-    for (int k = 1; k < 4; k++) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(F[k], wasm_f32x4_splat(g_m4[m][k])));
+    v128_t acc = wasm_f32x4_mul(F[0], g_m4v[m][0]);
+    for (int k = 1; k < 4; k++) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(F[k], g_m4v[m][k]));
     T[m] = acc; /* T[m] lane l = pass-1 value at row m, column l */
   }
   transpose4f(T); /* T[l] lane m */
   for (int n = 0; n < 4; n++) {
-    v128_t acc = wasm_f32x4_mul(T[0], wasm_f32x4_splat(g_m4[n][0]));
-    for (int l = 1; l < 4; l++) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(T[l], wasm_f32x4_splat(g_m4[n][l])));
+    v128_t acc = wasm_f32x4_mul(T[0], g_m4v[n][0]);
+    for (int l = 1; l < 4; l++) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(T[l], g_m4v[n][l]));
     F[n] = acc; /* F[n] lane m = out[m][n] */
   }
   transpose4f(F); /* F[m] lane n */
-  v128_t bias = wasm_f32x4_splat(128.5f);
+  v128_t bias = g_bias4;
   v128_t i0 = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_add(F[0], bias));
   v128_t i1 = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_add(F[1], bias));
   v128_t i2 = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_add(F[2], bias));
@@ -678,7 +699,7 @@ static int scan_baseline(void) {
   if (D.ns == 1) {
     Comp *c = D.sc[0];
     const Huff *dc = &D.dc[c->td], *ac = &D.ac[c->ta];
-    const i16 *q = D.qt[c->tq];
+    const i16 *q = D.scale == 1 ? D.qtp[c->tq] : D.qt[c->tq];
     for (int by = 0; by < c->nby; by++) {
       u8 *row = c->plane + (u32)by * bs * c->stride;
       for (int bx = 0; bx < c->nbx; bx++) {
@@ -699,7 +720,7 @@ static int scan_baseline(void) {
         for (int i = 0; i < D.ns; i++) {
           Comp *c = D.sc[i];
           const Huff *dc = &D.dc[c->td], *ac = &D.ac[c->ta];
-          const i16 *q = D.qt[c->tq];
+          const i16 *q = D.scale == 1 ? D.qtp[c->tq] : D.qt[c->tq];
           for (int v = 0; v < c->v; v++) {
             u8 *row = c->plane + (u32)(my * c->v + v) * bs * c->stride + mx * c->h * bs;
             for (int h = 0; h < c->h; h++) {
@@ -848,7 +869,7 @@ static void idct_all_progressive(void) {
   int bs = D.bs;
   for (int i = 0; i < D.ncomp; i++) {
     Comp *c = &D.comp[i];
-    const i16 *q = D.qt[c->tq];
+    const i16 *q = D.scale == 1 ? D.qtp[c->tq] : D.qt[c->tq];
     for (int by = 0; by < c->nby; by++)
       for (int bx = 0; bx < c->nbx; bx++) {
         const i16 *b = c->coef + ((u32)by * c->bw + bx) * 64;
@@ -1375,7 +1396,8 @@ static int parse_dqt(const u8 *p, u32 n) {
     for (int k = 0; k < 64; k++) {
       u32 v = pq ? be16(p + i + 1 + 2 * k) : p[i + 1 + k];
       if (v > 32767) v = 32767;
-      D.qt[tq][zz[k]] = (i16)v;
+      D.qt[tq][zzn[k]] = (i16)v;
+      D.qtp[tq][zzp[k]] = (i16)v;
     }
     D.qdef[tq] = 1;
     i += 1 + need;
@@ -1419,6 +1441,7 @@ static int setup_frame(void) {
   }
   D.scale = s;
   D.bs = 8 / s;
+  __builtin_memcpy(zz, s == 1 ? zzp : zzn, sizeof zz);
   g_outw = (W + s - 1) / s;
   g_outh = (H + s - 1) / s;
   g_fancy = P[P_FANCY] != 0;
