@@ -595,17 +595,25 @@ INLINE int decode_block(BR *r, i16 *blk, const Huff *dc, const Huff *ac, int *pr
     if (r->cnt < 32) refill(r);
     i32 f = ac->fast_ac[r->buf >> (64 - FB)];
     if (LIKELY(f)) {
-      k += (f >> 8) & 255;
-      int len = f & 255;
-      r->buf <<= len;
-      r->cnt -= len;
-      if (UNLIKELY(k > 63)) {
-        if (f & 0x8000) break; /* EOB */
-        return -1;
-      }
-      blk[zz[k]] = (i16)(f >> 16);
-      any = 1;
+#define FAST_AC_STEP()                          \
+      k += (f >> 8) & 255;                      \
+      r->buf <<= f & 255;                       \
+      r->cnt -= f & 255;                        \
+      if (UNLIKELY(k > 63)) {                   \
+        if (f & 0x8000) break; /* EOB */        \
+        return -1;                              \
+      }                                         \
+      blk[zz[k]] = (i16)(f >> 16);              \
+      any = 1;                                  \
       k++;
+      FAST_AC_STEP()
+      /* a fast entry uses <= FB bits of the >= 32 present: a second fast
+       * lookup needs no refill check */
+      if (k > 63) break;
+      f = ac->fast_ac[r->buf >> (64 - FB)];
+      if (!f) continue;
+      FAST_AC_STEP()
+#undef FAST_AC_STEP
       continue;
     }
     int rs = huff_sym(r, ac);
