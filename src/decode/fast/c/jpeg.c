@@ -592,7 +592,7 @@ INLINE int decode_block(BR *r, i16 *blk, const Huff *dc, const Huff *ac, int *pr
   blk[0] = (i16)*pred;
   int k = 1, any = 0;
   while (k < 64) {
-    if (r->cnt < 32) refill(r);
+    if (r->cnt < 3 * FB) refill(r);
     i32 f = ac->fast_ac[r->buf >> (64 - FB)];
     if (LIKELY(f)) {
 #define FAST_AC_STEP()                          \
@@ -609,6 +609,10 @@ INLINE int decode_block(BR *r, i16 *blk, const Huff *dc, const Huff *ac, int *pr
       FAST_AC_STEP()
       /* a fast entry uses <= FB bits of the >= 32 present: a second fast
        * lookup needs no refill check */
+      if (k > 63) break;
+      f = ac->fast_ac[r->buf >> (64 - FB)];
+      if (!f) continue;
+      FAST_AC_STEP()
       if (k > 63) break;
       f = ac->fast_ac[r->buf >> (64 - FB)];
       if (!f) continue;
