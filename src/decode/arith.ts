@@ -14,6 +14,7 @@
 
 import { type DcPredictor, ZIGZAG } from "./huffman.ts";
 import { JpegError } from "./types.ts";
+import { scanToMarker } from "./segment.ts";
 
 // Table D.2: Qe, next state after LPS, next state after MPS, MPS switch.
 // deno-fmt-ignore
@@ -390,18 +391,9 @@ export class ArithDecoder {
     let pos = this.pos;
     let extra = 0;
     if (!this.hitMarker) {
-      while (pos < d.length) {
-        if (d[pos] === 0xff) {
-          if (pos + 1 < d.length && d[pos + 1] === 0) {
-            extra++;
-            pos += 2;
-            continue;
-          }
-          break;
-        }
-        extra++;
-        pos++;
-      }
+      const scan = scanToMarker(d, pos);
+      pos = scan.pos;
+      extra += scan.extra;
     }
     // The encoder's flush may leave a couple of bytes the decoder never needs.
     if (extra > 4) {

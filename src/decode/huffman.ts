@@ -7,6 +7,7 @@
  */
 
 import { JpegError } from "./types.ts";
+import { scanToMarker } from "./segment.ts";
 
 /**
  * Zigzag index -> natural (row-major) index, with 16 spare entries so a
@@ -878,18 +879,9 @@ export class HuffmanReader {
     if (!this.hitMarker) {
       const d = this.data;
       // Count the data bytes left before the next marker.
-      while (pos < d.length) {
-        if (d[pos] === 0xff) {
-          if (pos + 1 < d.length && d[pos + 1] === 0) {
-            extra++;
-            pos += 2;
-            continue;
-          }
-          break;
-        }
-        extra++;
-        pos++;
-      }
+      const scan = scanToMarker(d, pos);
+      pos = scan.pos;
+      extra += scan.extra;
     }
     if (extra > 0) {
       throw new JpegError(
