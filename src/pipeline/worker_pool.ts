@@ -9,6 +9,7 @@
 import { ImageTooLargeError, JpegError, UnsupportedJpegError } from "../decode/types.ts";
 import type { Renderer } from "./images.ts";
 import type { Rendered, RenderOptions } from "./render.ts";
+import { RENDER_WORKER_SOURCE } from "./render_worker_bundle.ts";
 
 interface Pending {
   resolve: (r: Rendered) => void;
@@ -46,27 +47,29 @@ export function defaultWorkerCount(): number {
   return Math.max(1, navigator.hardwareConcurrency ?? 1);
 }
 
-const WORKER_URL = new URL("./render_worker.ts", import.meta.url);
+let workerUrl: string | undefined;
 
 /**
- * Whether workers can start under the current permissions. A worker loads framepipe's own
- * module: from a local checkout that needs read access to it (JSR imports and `deno compile`
- * binaries don't).
+ * The workers' module: the bundled worker (`src/pipeline/render_worker_bundle.ts`, built by
+ * `deno task build:worker` from `render_worker.ts`) behind a blob URL. Loading a blob URL needs no
+ * permission, so workers start under the narrowest flags whether framepipe runs from a clone,
+ * over https/JSR or as a compiled binary. One URL per process, never revoked.
+ */
+function renderWorkerUrl(): string {
+  return workerUrl ??= URL.createObjectURL(
+    new Blob([RENDER_WORKER_SOURCE], { type: "text/javascript" }),
+  );
+}
+
+/**
+ * Whether workers can start here. They need no permissions (they load from a blob URL), only
+ * Web Worker support.
  *
- * @returns `ok`, or the reason and the flag that would enable workers.
+ * @returns `ok`, or the reason workers cannot start.
  */
 export function workersAvailable(): { ok: true } | { ok: false; reason: string } {
   if (typeof Worker === "undefined") return { ok: false, reason: "no Web Workers here" };
-  // JSR/https imports and compiled binaries (embedded modules) load workers without --allow-read.
-  if (WORKER_URL.protocol !== "file:" || Deno.build.standalone) return { ok: true };
-  const src = new URL("../", WORKER_URL); // the worker imports sibling folders of src/
-  const dir = decodeURIComponent(src.pathname).replace(/\/$/, "");
-  const st = Deno.permissions.querySync({ name: "read", path: src });
-  if (st.state === "granted") return { ok: true };
-  return {
-    ok: false,
-    reason: `decode workers need read access to framepipe's own modules (--allow-read=${dir})`,
-  };
+  return { ok: true };
 }
 
 /** Renders on `n` Web Workers. */
@@ -87,7 +90,7 @@ export class WorkerPoolRenderer implements Renderer {
    */
   constructor(n: number = defaultWorkerCount()) {
     for (let i = 0; i < Math.max(1, n); i++) {
-      const w = new Worker(WORKER_URL, { type: "module" });
+      const w = new Worker(renderWorkerUrl(), { type: "module" });
       w.onmessage = (e: MessageEvent<WorkerReply>) => this.#reply(e.data);
       w.onerror = (e: ErrorEvent) => {
         e.preventDefault();
