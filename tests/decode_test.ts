@@ -15,6 +15,7 @@ import {
   tsDecoder,
   UnsupportedJpegError,
 } from "../src/decode/mod.ts";
+import { mutate, seededRandom } from "../scripts/fuzz/mutate.ts";
 
 const CORPUS = new URL("../../shared/jpeg-corpus/", import.meta.url);
 
@@ -430,4 +431,53 @@ Deno.test("decodeJpeg() throws only JpegError on truncated and mutated inputs", 
     }
   }
   assert.ok(performance.now() - t0 < 30_000);
+});
+
+Deno.test("decodeJpeg() after a failed decode gives the same pixels as before it", () => {
+  const probes = ["baseline_420_q75", "prog_default_420", "arith_seq_420"].map((f) =>
+    read(`good/${f}.jpg`)
+  );
+  const before = probes.map((p) => decodeJpeg(p).data);
+  const before2 = probes.map((p) => decodeJpeg(p, { scale: 2 }).data);
+  const rand = seededRandom(5);
+  const kinds = new Map<string, { n: number; leaks: number }>();
+  for (
+    const f of [
+      "baseline_420_q75",
+      "prog_default_420",
+      "restart_7B",
+      "arith_prog_420",
+      "sub_422_q85",
+    ]
+  ) {
+    const src = read(`good/${f}.jpg`);
+    for (let i = 0; i < 60; i++) {
+      const c = mutate(src, rand).data;
+      let msg = "";
+      try {
+        decodeJpeg(c, { scale: i % 2 ? 2 : 1 });
+      } catch (e) {
+        if (!(e instanceof JpegError)) throw e;
+        msg = e.message.replace(/ in scan \d+ at MCU row \d+/, "");
+      }
+      if (!msg) continue;
+      const k = kinds.get(msg) ?? { n: 0, leaks: 0 };
+      k.n++;
+      probes.forEach((p, j) => {
+        const a = decodeJpeg(p).data, b = decodeJpeg(p, { scale: 2 }).data;
+        if (a.some((v, x) => v !== before[j][x]) || b.some((v, x) => v !== before2[j][x])) {
+          k.leaks++;
+        }
+      });
+      kinds.set(msg, k);
+    }
+  }
+  const leaking = [...kinds].filter(([, k]) => k.leaks > 0).map(([m, k]) =>
+    `${m}: ${k.leaks} of ${k.n}`
+  );
+  assert.deepEqual(leaking, [], `state leaks after failed decodes:\n${leaking.join("\n")}`);
+  assert.ok(
+    [...kinds.keys()].some((m) => /invalid Huffman code/.test(m)),
+    [...kinds.keys()].join("\n"),
+  );
 });

@@ -3,6 +3,16 @@ import assert from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
 import { chooseScale, type FastDecodeRequest, FastJpegDecoder } from "../src/decode/fast/mod.ts";
 import { ImageTooLargeError, JpegError, UnsupportedJpegError } from "../src/decode/types.ts";
+import { mutate, seededRandom } from "../scripts/fuzz/mutate.ts";
+
+/** A resampled CHW request (the fused resample path). */
+const REQ_50x40: FastDecodeRequest = {
+  width: 50,
+  height: 40,
+  layout: "chw",
+  channels: 3,
+  resize: "bilinear",
+};
 
 const CORPUS = "/work/shared/jpeg-corpus";
 const HERE = new URL(".", import.meta.url).pathname;
@@ -401,5 +411,143 @@ Deno.test({
         ),
       RangeError,
     );
+  },
+});
+
+/**
+ * Failing files of every kind the decoders report: the corpus bad files plus seeded mutations
+ * (bit flips, byte runs, truncation, markers, lengths) of baseline, restart and progressive
+ * files, grouped by error message.
+ */
+function failingCases(): Uint8Array[] {
+  const cases: Uint8Array[] = [];
+  for (const e of manifest.filter((f) => f.category === "bad")) {
+    if (!e.path.includes("bomb") && !e.path.includes("flood")) {
+      cases.push(Deno.readFileSync(`${CORPUS}/${e.path}`));
+    }
+  }
+  const rand = seededRandom(11);
+  for (
+    const f of [
+      "baseline_420_q75",
+      "prog_default_420",
+      "restart_7B",
+      "prog_restart_2B",
+      "sub_422_q85",
+      "gray_progressive",
+      "seq_3scans_noninterleaved",
+    ]
+  ) {
+    const src = Deno.readFileSync(`${CORPUS}/good/${f}.jpg`);
+    for (let i = 0; i < 60; i++) cases.push(mutate(src, rand).data);
+  }
+  return cases;
+}
+
+Deno.test({
+  name: "fast path: a failed decode leaves no trace in the next decode on the same instance",
+  ignore: !corpusAvailable(),
+  fn() {
+    const probes = ["baseline_420_q75", "prog_default_420", "sub_444_q85"].map((f) =>
+      Deno.readFileSync(`${CORPUS}/good/${f}.jpg`)
+    );
+    const fresh = probes.map((p) => FastJpegDecoder.create().decode(p)!.data);
+    const freshSized = probes.map((p) => {
+      const out = new Uint8Array(3 * 50 * 40);
+      FastJpegDecoder.create().decodeInto(p, { ...REQ_50x40 }, out);
+      return out;
+    });
+    const dec = FastJpegDecoder.create();
+    const kinds = new Map<string, { n: number; leaks: number }>();
+    for (const c of failingCases()) {
+      for (const sized of [false, true]) {
+        let msg = "";
+        try {
+          if (sized) dec.decodeInto(c, { ...REQ_50x40 }, new Uint8Array(3 * 50 * 40));
+          else dec.decode(c);
+        } catch (e) {
+          if (!(e instanceof JpegError)) throw e;
+          msg = e.message;
+        }
+        if (!msg) continue;
+        const k = kinds.get(msg) ?? { n: 0, leaks: 0 };
+        k.n++;
+        probes.forEach((p, i) => {
+          const out = new Uint8Array(3 * 50 * 40);
+          dec.decodeInto(p, { ...REQ_50x40 }, out);
+          const full = dec.decode(p)!.data;
+          if (
+            full.some((v, j) => v !== fresh[i][j]) || out.some((v, j) => v !== freshSized[i][j])
+          ) {
+            k.leaks++;
+          }
+        });
+        kinds.set(msg, k);
+      }
+    }
+    const leaking = [...kinds].filter(([, k]) => k.leaks > 0).map(([m, k]) =>
+      `${m}: ${k.leaks} of ${k.n}`
+    );
+    assert.deepEqual(leaking, [], `state leaks after failed decodes:\n${leaking.join("\n")}`);
+    for (const want of [/bad Huffman code/, /ends prematurely/, /extraneous/, /restart marker/]) {
+      assert.ok([...kinds.keys()].some((m) => want.test(m)), `no case failed with ${want}`);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "images on a folder alternating corrupt and good files writes every good frame right (--workers 0, 1, 2)",
+  ignore: !corpusAvailable(),
+  async fn() {
+    const dir = Deno.makeTempDirSync();
+    try {
+      const good = Deno.readFileSync(`${CORPUS}/good/baseline_420_q75.jpg`);
+      const probe = FastJpegDecoder.create();
+      const rand = seededRandom(3);
+      for (let k = 0; k < 8;) {
+        const m = mutate(good, rand, "bitflip").data;
+        try {
+          probe.decode(m);
+        } catch (e) {
+          if (!/Huffman code/.test((e as Error).message)) continue;
+          Deno.writeFileSync(`${dir}/g${k}.jpg`, good);
+          Deno.writeFileSync(`${dir}/g${k}a.jpg`, m); // sorts right after g${k}.jpg
+          k++;
+        }
+      }
+      const want = FastJpegDecoder.create().decode(good)!.data;
+      for (const workers of ["0", "1", "2"]) {
+        const o = await new Deno.Command("deno", {
+          args: [
+            "run",
+            `--allow-read=${dir}`,
+            `${ROOT}/cli.ts`,
+            "images",
+            dir,
+            "--format",
+            "raw",
+            "--layout",
+            "hwc",
+            "--workers",
+            workers,
+          ],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const err = new TextDecoder().decode(o.stderr);
+        assert.equal(o.code, 0, err);
+        assert.equal(o.stdout.length, 8 * want.length, err);
+        const wrong = [];
+        for (let i = 0; i < 8; i++) {
+          const f = o.stdout.subarray(i * want.length, (i + 1) * want.length);
+          if (f.some((v, j) => v !== want[j])) wrong.push(i);
+        }
+        assert.deepEqual(wrong, [], `--workers ${workers}: wrong frames after corrupt files`);
+        assert.equal(err.match(/skipped "g\da\.jpg"/g)?.length, 8, err);
+      }
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
   },
 });

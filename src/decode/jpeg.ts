@@ -76,7 +76,6 @@ const enum Cs {
   Ycck,
 }
 
-const blk = new Int32Array(64);
 let stdTables: HuffTable[] | null = null;
 function stdTable(ac: boolean, id: number): HuffTable {
   if (!stdTables) stdTables = STD_TABLES.map((t) => new HuffTable(t.counts, t.values));
@@ -115,6 +114,11 @@ class Decoder {
   mcusY = 0;
   hmax = 1;
   vmax = 1;
+  /**
+   * The block being decoded. Owned by this decode (never shared between decodes) so that a
+   * block left half-written by a corrupt file cannot reach the next file's pixels.
+   */
+  readonly blk: Int32Array = new Int32Array(64);
 
   constructor(d: Uint8Array, opts: DecodeOptions) {
     this.d = d;
@@ -426,6 +430,7 @@ class Decoder {
       acs.push(needAc ? this.huffTable(true, sc.ta) : stdTable(true, 0));
     }
     const r = new HuffmanReader(this.d, pos);
+    const blk = this.blk;
     const single = ns === 1;
     const c0 = comps[0];
     const mcusX = single ? c0.rbw : this.mcusX;
@@ -525,6 +530,7 @@ class Decoder {
     const ns = comps.length;
     const prog = f.progressive;
     const a = new ArithDecoder(this.d, pos);
+    const blk = this.blk;
     const dcCond: number[] = [];
     const acCond: number[] = [];
     for (let i = 0; i < ns; i++) {
@@ -607,6 +613,7 @@ class Decoder {
   /** Progressive: dequantise and IDCT every block into the planes. */
   finishCoefficients(): void {
     const bs = this.bs;
+    const blk = this.blk;
     for (const c of this.comps) {
       if (!c.needed || !c.coefs) continue;
       const q = c.q!;

@@ -1751,7 +1751,13 @@ EXPORT("fp_input") u32 fp_input(u32 size) {
 EXPORT("fp_decode") i32 fp_decode(double max_pixels) {
   if (!g_inited) { init_tables(); init_idct_consts(); }
   if (!g_mats) init_mats();
+  /* Every decode starts from clean state, however the previous one ended: an error exit
+   * leaves g_blk half-written (it is cleared only after each successful block), and the
+   * reader and resampler hold the previous file's pointers. */
   mem_zero(&D, sizeof D);
+  mem_zero(g_blk, sizeof g_blk);
+  mem_zero(&g_br, sizeof g_br);
+  mem_zero(&RS, sizeof RS);
   for (int i = 0; i < R_COUNT; i++) g_result[i] = 0;
   g_pmax = max_pixels;
   g_skip_idct = (g_params[P_PROFILE] & 2) != 0; /* profiling: entropy decoding only */
