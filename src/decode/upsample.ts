@@ -1,7 +1,8 @@
 /**
  * Chroma upsampling, one output row at a time: libjpeg's "fancy" triangle
- * filters for h2v1, h2v2 and h1v2 (jdsample.c) and sample replication for
- * every other integer or fractional ratio. Edges replicate the last real
+ * filters for h2v1, h2v2 (components more than 2 samples wide) and h1v2
+ * (jdsample.c) and sample replication for every other case, integer or
+ * fractional ratio. Edges replicate the last real
  * sample (the component's downsampled width/height, not the block padding).
  *
  * @module
@@ -70,10 +71,12 @@ export class RowUpsampler {
     this.outW = outW;
     this.vs = v;
     this.vmax = vmax;
+    // libjpeg-turbo's jinit_upsampler (jdsample.c): the h2v1 and h2v2 triangle filters only
+    // when the downsampled width is greater than 2, plain replication otherwise; h1v2 always.
     let mode = NEAREST;
     if (h === hmax && v === vmax) mode = COPY;
-    else if (fancy && h * 2 === hmax && v === vmax) mode = H2V1;
-    else if (fancy && h * 2 === hmax && v * 2 === vmax) mode = H2V2;
+    else if (fancy && h * 2 === hmax && v === vmax && pw > 2) mode = H2V1;
+    else if (fancy && h * 2 === hmax && v * 2 === vmax && pw > 2) mode = H2V2;
     else if (fancy && h === hmax && v * 2 === vmax) mode = H1V2;
     this.mode = mode;
     this.arr = plane;
@@ -104,10 +107,6 @@ export class RowUpsampler {
         const o = (y > last ? last : y) * st;
         this.arr = b;
         this.off = 0;
-        if (pw === 1) {
-          b[0] = b[1] = p[o];
-          return;
-        }
         let v = p[o];
         b[0] = v;
         b[1] = (v * 3 + p[o + 1] + 2) >> 2;
@@ -135,11 +134,6 @@ export class RowUpsampler {
         for (let i = 0; i < pw; i++) cs[i] = p[o0 + i] * 3 + p[o1 + i];
         this.arr = b;
         this.off = 0;
-        if (pw === 1) {
-          b[0] = (cs[0] * 4 + 8) >> 4;
-          b[1] = (cs[0] * 4 + 7) >> 4;
-          return;
-        }
         let t = cs[0];
         b[0] = (t * 4 + 8) >> 4;
         b[1] = (t * 3 + cs[1] + 7) >> 4;

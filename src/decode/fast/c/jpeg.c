@@ -902,7 +902,9 @@ static int g_fancy;
 static const u8 *comp_row(Comp *c, int y, u8 *tmp, int outw) {
   if (c->rh == 1 && c->rv == 1) return c->plane + (u32)y * c->stride;
   int n = c->sw, sh = c->sh;
-  if (g_fancy && c->rh == 2 && (c->rv == 1 || c->rv == 2)) {
+  /* libjpeg-turbo (jdsample.c jinit_upsampler): the h2v1 / h2v2 triangle filters only for
+   * components more than 2 samples wide, replication otherwise; h1v2 whatever the width. */
+  if (g_fancy && c->rh == 2 && (c->rv == 1 || c->rv == 2) && n > 2) {
     u16 *cs = g_colsum + 1;
     int cy = y / c->rv;
     if (cy >= sh) cy = sh - 1;
