@@ -6,17 +6,9 @@
 import path from "node:path";
 import { naturalCompare } from "../sources/natural_sort.ts";
 import { describeFsError, SourceError } from "../sources/errors.ts";
+import { LabelError } from "./errors.ts";
 
-/** A label file could not be understood. */
-export class LabelError extends Error {
-  /**
-   * @param message What is wrong, in which file, and how to fix it.
-   */
-  constructor(message: string) {
-    super(message);
-    this.name = "LabelError";
-  }
-}
+export { LabelError } from "./errors.ts";
 
 /** Resolves the labels of an input by its key. */
 export interface Labeler {
@@ -26,9 +18,10 @@ export interface Labeler {
    * Labels for an input.
    * @param key The input's key (path relative to its root).
    * @param dir The input's parent folder relative to its root.
+   * @param path The path the input was opened by (per-video labels use its parent folder).
    * @returns The labels, or `undefined` when the input has none.
    */
-  lookup(key: string, dir: string): number[] | undefined;
+  lookup(key: string, dir: string, path?: string): number[] | undefined;
 }
 
 /**
@@ -181,6 +174,18 @@ export function parseJsonLabels(text: string, file = "labels.json"): MapLabeler 
   } catch (e) {
     throw new LabelError(`${file}: not valid JSON (${(e as Error).message})`);
   }
+  return jsonMapLabels(data, file);
+}
+
+/**
+ * Labels from parsed JSON of the forms {@linkcode parseJsonLabels} reads.
+ *
+ * @param data Parsed JSON.
+ * @param file File name for messages.
+ * @returns A labeler.
+ * @throws {LabelError} not an object, or malformed values.
+ */
+export function jsonMapLabels(data: unknown, file = "labels.json"): MapLabeler {
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
     throw new LabelError(`${file}: expected a JSON object mapping keys to labels`);
   }
@@ -236,12 +241,7 @@ export function parseCsvLabels(text: string, file = "labels.csv"): MapLabeler {
  * ```
  */
 export async function loadLabelFile(file: string): Promise<MapLabeler> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(file);
-  } catch (err) {
-    throw describeFsError(err, file, "read label file");
-  }
+  const text = await readLabelText(file);
   const ext = path.extname(file).toLowerCase();
   if (ext === ".csv" || ext === ".tsv") return parseCsvLabels(text, file);
   if (ext === ".json") return parseJsonLabels(text, file);
@@ -249,4 +249,19 @@ export async function loadLabelFile(file: string): Promise<MapLabeler> {
   if (t.startsWith("{")) return parseJsonLabels(text, file);
   if (t.length > 0) return parseCsvLabels(text, file);
   throw new SourceError(`${file}: empty label file`);
+}
+
+/**
+ * Read a label file's text.
+ *
+ * @param file Path to the label file.
+ * @returns Its contents.
+ * @throws {SourceError} missing file or permission.
+ */
+export async function readLabelText(file: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(file);
+  } catch (err) {
+    throw describeFsError(err, file, "read label file");
+  }
 }

@@ -3,6 +3,8 @@
  *
  * @module
  */
+import { SourceError } from "./errors.ts";
+import { frameNumber } from "./frame_number.ts";
 
 /** A shard: this process reads every item `i` of the planned order with `i % count === index`. */
 export interface Shard {
@@ -125,4 +127,31 @@ export function* planOrder(n: number, options: OrderOptions = {}): Generator<Pla
       yield { index: perm ? perm[slot] : slot, position, epoch };
     }
   }
+}
+
+/**
+ * Keep the inputs whose frame number (the trailing digits of the name: `169_6300.jpg` -> 6300)
+ * is a multiple of `n`, e.g. `n = 25` reads a 25 fps extraction at 1 fps. Applied before
+ * {@linkcode planOrder}, so shuffles and shards see only the kept inputs.
+ *
+ * @param inputs The inputs (anything with a `key`).
+ * @param n The multiple (>= 1).
+ * @returns The kept inputs, in order.
+ * @throws {SourceError} an input whose name has no frame number.
+ * @example
+ * ```ts
+ * import { keepEvery } from "./sampling.ts";
+ * keepEvery([{ key: "v_0.jpg" }, { key: "v_1.jpg" }, { key: "v_25.jpg" }], 25); // v_0, v_25
+ * ```
+ */
+export function keepEvery<T extends { key: string }>(inputs: T[], n: number): T[] {
+  return inputs.filter((f) => {
+    const k = frameNumber(f.key);
+    if (k === undefined) {
+      throw new SourceError(
+        `--every ${n} keeps frames by the number in their names; "${f.key}" has none`,
+      );
+    }
+    return k % n === 0;
+  });
 }
