@@ -1,4 +1,4 @@
-"""Unit tests for python/framepipe.py.
+"""Unit tests for the framepipe Python package (python/framepipe/).
 
 Run from the repo root: ``/usr/bin/python3 -m unittest -v python/test_framepipe.py``.
 
@@ -216,11 +216,55 @@ class FrameFormatTest(unittest.TestCase):
         self.assertEqual(len(list(reader)), 2)
         self.assertEqual(reader.bytes_read, len(simple_stream(2)))
 
-    def test_cut_short_at_record_boundary(self):
+    def test_cut_short_at_record_boundary_raises(self):
+        # issue 11.4: a stream cut exactly between records is not a complete stream
         reader = framepipe.FrameReader(simple_stream(3, with_end=False))
+        got = []
+        with self.assertRaises(FrameStreamError) as cm:
+            for item in reader:
+                got.append(item)
+        self.assertEqual(len(got), 3)
+        self.assertIn("without its end-of-stream record after 3 frame(s)", str(cm.exception))
+        self.assertIn("allow_incomplete=True", str(cm.exception))
+        self.assertIsNone(reader.end)
+
+    def test_cut_short_allowed_for_partial_files(self):
+        reader = framepipe.FrameReader(simple_stream(3, with_end=False), allow_incomplete=True)
         self.assertEqual(len(list(reader)), 3)
         self.assertIsNone(reader.end)
         self.assertFalse(reader.complete)
+        frames = list(framepipe.read_frames(simple_stream(2, with_end=False),
+                                            allow_incomplete=True))
+        self.assertEqual(len(frames), 2)
+
+    def test_sequence_hole_sets_gap_and_warns(self):
+        data = (header(("a", "b")) + frame(pixels(0, 150), 3, 10, 5, seq=0)
+                + frame(pixels(1, 150), 3, 10, 5, seq=1)
+                + frame(pixels(4, 150), 3, 10, 5, seq=4)
+                + frame(pixels(5, 150), 3, 10, 5, seq=5) + end(4))
+        import warnings
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            metas = [m for m, _ in framepipe.FrameReader(data)]
+        self.assertEqual([m.get("gap") for m in metas], [None, None, 2, None])
+        gaps = [w for w in caught if issubclass(w.category, framepipe.FrameGapWarning)]
+        self.assertEqual(len(gaps), 1)
+        self.assertIn("2 frame(s) missing before frame 4", str(gaps[0].message))
+
+    def test_repeated_seq_is_a_duplicate_not_a_hole(self):
+        data = (header() + frame(pixels(0, 150), 3, 10, 5, seq=0)
+                + frame(pixels(1, 150), 3, 10, 5, seq=1)
+                + frame(pixels(1, 150), 3, 10, 5, seq=1)
+                + frame(pixels(2, 150), 3, 10, 5, seq=2) + end(4))
+        import warnings
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            reader = framepipe.FrameReader(data)
+            metas = [m for m, _ in reader]
+        self.assertEqual([m.get("duplicate") for m in metas], [None, None, True, None])
+        self.assertFalse([w for w in caught if issubclass(w.category, framepipe.FrameGapWarning)])
+        self.assertEqual(reader.seq_check.duplicates, 1)
+        self.assertEqual(reader.seq_check.missing, 0)
 
     def test_truncated_payload(self):
         full = simple_stream(3)
@@ -248,7 +292,7 @@ class FrameFormatTest(unittest.TestCase):
         for cut in range(0, len(full)):
             data = full[:cut]
             try:
-                reader = framepipe.FrameReader(data)
+                reader = framepipe.FrameReader(data, allow_incomplete=True)
                 list(reader)
             except FrameStreamError as e:
                 self.assertNotIn(cut, boundaries - {len(full)})
