@@ -13,3 +13,4 @@
 
 export * from "./types.ts";
 export { decodeJpeg, isJpeg, readJpegInfo, tsDecoder } from "./jpeg.ts";
+export * from "./png/mod.ts";

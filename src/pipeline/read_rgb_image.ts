@@ -4,7 +4,7 @@
  * @module
  */
 import { describeFsError } from "../sources/errors.ts";
-import { renderJpeg, type RenderOptions } from "./render.ts";
+import { renderImage, type RenderOptions } from "./render.ts";
 
 /** Options for {@linkcode readRgbImage}. */
 export interface ReadRgbImageOptions extends Omit<RenderOptions, "channels"> {
@@ -15,13 +15,14 @@ export interface ReadRgbImageOptions extends Omit<RenderOptions, "channels"> {
 }
 
 /**
- * Read a JPEG file and return its pixels as a planar CHW `Uint8Array`
- * (index `c*H*W + y*W + x`), resized when `width`/`height` are given.
+ * Read a JPEG or PNG file (told apart by content) and return its pixels as a planar CHW
+ * `Uint8Array` (index `c*H*W + y*W + x`), resized when `width`/`height` are given.
  *
- * @param path The JPEG file.
+ * @param path The JPEG or PNG file.
  * @param options Size, interpolation (the original used `nearest`), fit, orientation.
  * @returns The CHW pixels, 3 * height * width bytes.
- * @throws {import("../decode/types.ts").JpegError} corrupt or unsupported JPEG.
+ * @throws {import("../decode/types.ts").JpegError} corrupt or unsupported JPEG or PNG (a
+ *   `PngError`), or neither.
  * @throws {import("../sources/errors.ts").SourceError} missing file or permission.
  * @example
  * ```ts
@@ -40,5 +41,5 @@ export async function readRgbImage(
   } catch (err) {
     throw describeFsError(err, path);
   }
-  return renderJpeg(bytes, { ...options, channels: 3, layout: options.layout ?? "chw" }).data;
+  return renderImage(bytes, { ...options, channels: 3, layout: options.layout ?? "chw" }).data;
 }

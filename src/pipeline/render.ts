@@ -1,17 +1,23 @@
 /**
- * The per-image work: JPEG bytes in, frame payload out (decode at a DCT scale chosen from the
- * target size, orientation, colour model, resize, fit, layout). Pure and synchronous, so it runs
- * the same on the main thread and on workers.
+ * The per-image work: JPEG or PNG bytes in (told apart by content), frame payload out (decode
+ * at a DCT scale chosen from the target size, orientation, colour model, resize, fit, layout).
+ * Pure and synchronous, so it runs the same on the main thread and on workers.
  *
  * @module
  */
-import { decodeJpeg, readJpegInfo } from "../decode/mod.ts";
+import { decodeJpeg, isJpeg, readJpegInfo } from "../decode/mod.ts";
 import { FastJpegDecoder } from "../decode/fast/mod.ts";
-import { type DecodeOptions, UnsupportedJpegError } from "../decode/types.ts";
+import { decodePng, PNG_SIGNATURE } from "../decode/png/mod.ts";
+import {
+  type DecodedImage,
+  type DecodeOptions,
+  JpegError,
+  UnsupportedJpegError,
+} from "../decode/types.ts";
 import type { Layout } from "../formats/frame.ts";
 import { type FitMode, planFit, resizeInto, type ResizeMode } from "../transform/resize.ts";
 
-/** Options for {@linkcode renderJpeg}. */
+/** Options for {@linkcode renderImage} and {@linkcode renderJpeg}. */
 export interface RenderOptions {
   /** Target size; the decoded size when absent. */
   width?: number;
@@ -36,7 +42,7 @@ export interface RenderOptions {
   /**
    * `auto` (default): the WASM SIMD fast path, falling back to the TypeScript decoder for what
    * it does not handle (CMYK, arithmetic, rotated EXIF...); `wasm`: fast path only (unsupported
-   * files fail); `ts`: the TypeScript decoder only.
+   * files fail); `ts`: the TypeScript decoder only. PNGs have one decoder and ignore this.
    */
   decoder?: DecoderChoice;
 }
@@ -193,7 +199,6 @@ export function renderJpeg(
     }
   }
   const channels = options.channels ?? 3;
-  const layout = options.layout ?? "chw";
   const orientation = options.orientation ?? true;
   const decodeOptions: DecodeOptions = {
     maxPixels: options.maxPixels,
@@ -215,7 +220,14 @@ export function renderJpeg(
       options.fit ?? "stretch",
     );
   }
-  const img = decodeJpeg(bytes, decodeOptions);
+  return transform(decodeJpeg(bytes, decodeOptions), options, reuse);
+}
+
+/** A decoded image through resize, fit, colour model and layout: the stage every format shares. */
+function transform(img: DecodedImage, options: RenderOptions, reuse?: Uint8Array): Rendered {
+  const channels = options.channels ?? 3;
+  const layout = options.layout ?? "chw";
+  const sized = options.width !== undefined && options.height !== undefined;
   const width = sized ? options.width! : img.width;
   const height = sized ? options.height! : img.height;
   const data = resizeInto(img, {
@@ -227,4 +239,89 @@ export function renderJpeg(
     fit: options.fit,
   }, fits(reuse, channels * width * height));
   return { width, height, channels, layout, data };
+}
+
+/** The image formats framepipe decodes. */
+export type ImageKind = "jpeg" | "png";
+
+/**
+ * Tell a JPEG from a PNG by content (file names are not trusted). A file whose first 8 bytes
+ * match at least 6 of the PNG signature's counts as a PNG, so a damaged signature (a text-mode
+ * transfer) is reported as a corrupt PNG rather than as "not an image".
+ *
+ * @param bytes The file's contents (the first 8 bytes are enough).
+ * @returns `jpeg`, `png`, or null for anything else.
+ * @example
+ * ```ts
+ * import { sniffImage } from "./render.ts";
+ * sniffImage(await Deno.readFile("fixtures/frames/169_0.jpg")); // "jpeg"
+ * ```
+ */
+export function sniffImage(bytes: Uint8Array): ImageKind | null {
+  if (isJpeg(bytes)) return "jpeg";
+  if (bytes.length < 8) return null;
+  let same = 0;
+  for (let i = 0; i < 8; i++) if (bytes[i] === PNG_SIGNATURE[i]) same++;
+  return same >= 6 ? "png" : null;
+}
+
+/**
+ * Decode one PNG and turn it into a frame payload through the same resize, fit, colour model
+ * and layout stage as JPEGs (`src/transform/resize.ts`).
+ *
+ * @param bytes The PNG file.
+ * @param options Size, layout, colour model and the pixel limit (`decoder`, `orientation`,
+ *   `maxScans` and `dctScale` are JPEG options and are ignored).
+ * @param reuse A spent payload buffer to render into when it has the right size.
+ * @returns The payload and its shape.
+ * @throws {import("../decode/png/errors.ts").PngError} when the PNG cannot be decoded.
+ * @throws {import("../decode/types.ts").ImageTooLargeError} above `maxPixels`.
+ * @example
+ * ```ts
+ * import { renderPng } from "./render.ts";
+ * const png = await Deno.readFile("../shared/png-corpus/good/basn2c08.png");
+ * renderPng(png, { width: 16, height: 16 }).data.length; // 3 * 16 * 16
+ * ```
+ */
+export function renderPng(
+  bytes: Uint8Array,
+  options: RenderOptions = {},
+  reuse?: Uint8Array,
+): Rendered {
+  return transform(decodePng(bytes, { maxPixels: options.maxPixels }), options, reuse);
+}
+
+/**
+ * Decode one image, JPEG or PNG (told apart by {@linkcode sniffImage}), and turn it into a
+ * frame payload.
+ *
+ * @param bytes The file.
+ * @param options Size, layout and decoder options.
+ * @param reuse A spent payload buffer to render into when it has the right size.
+ * @returns The payload and its shape.
+ * @throws {import("../decode/types.ts").JpegError} when the image cannot be decoded (a
+ *   `PngError` for PNGs) or is neither a JPEG nor a PNG.
+ * @example
+ * ```ts
+ * import { renderImage } from "./render.ts";
+ * const f = renderImage(await Deno.readFile("fixtures/frames/169_0.jpg"), { width: 64, height: 48 });
+ * // f.data.length === 3 * 64 * 48
+ * ```
+ */
+export function renderImage(
+  bytes: Uint8Array,
+  options: RenderOptions = {},
+  reuse?: Uint8Array,
+): Rendered {
+  const kind = sniffImage(bytes);
+  if (kind === "png") return renderPng(bytes, options, reuse);
+  if (kind === "jpeg") return renderJpeg(bytes, options, reuse);
+  throw new JpegError(
+    bytes.length === 0
+      ? "empty file: not a JPEG or PNG"
+      : `not a JPEG or PNG file: starts with ${
+        Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, "0").toUpperCase())
+          .join(" ")
+      }`,
+  );
 }

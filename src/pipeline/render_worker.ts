@@ -1,13 +1,13 @@
 /**
- * Web Worker entry: renders JPEGs sent by {@linkcode WorkerPoolRenderer}. Input bytes arrive and
- * payloads leave as transferables, so nothing is copied across threads; the spent input buffer is
- * transferred back with the payload (the caller may recycle it), and the caller may send a spent
- * payload buffer to render into, so this isolate holds no garbage between frames.
+ * Web Worker entry: renders JPEGs and PNGs sent by {@linkcode WorkerPoolRenderer}. Input bytes
+ * arrive and payloads leave as transferables, so nothing is copied across threads; the spent input
+ * buffer is transferred back with the payload (the caller may recycle it), and the caller may send
+ * a spent payload buffer to render into, so this isolate holds no garbage between frames.
  *
  * @module
  */
 import { JpegError } from "../decode/types.ts";
-import { renderJpeg, type RenderOptions } from "./render.ts";
+import { renderImage, type RenderOptions } from "./render.ts";
 
 interface Request {
   id: number;
@@ -25,7 +25,7 @@ const scope = self as unknown as {
 scope.onmessage = (e: MessageEvent<Request>) => {
   const { id, bytes, options, reuse } = e.data;
   try {
-    const r = renderJpeg(bytes, options, reuse);
+    const r = renderImage(bytes, options, reuse);
     // The input goes back too: left here, spent inputs would pile up in this isolate until
     // its external-memory GC trigger (~64 MB per worker).
     const transfer = [r.data.buffer as ArrayBuffer];

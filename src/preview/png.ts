@@ -1,54 +1,21 @@
 /**
  * A minimal PNG encoder: 8-bit RGB (colour type 2), no interlace, IDAT compressed with
- * `node:zlib` `deflateSync`. Enough for contact sheets; no dependencies, no file reads.
+ * `node:zlib` `deflateSync`. Enough for contact sheets; no dependencies, no file reads. The
+ * signature and CRC-32 are the decoder's (`src/decode/png/`). Kept rather than replaced by
+ * fast-png's encoder: fast-png lost the decode measurement (see `bench/png_bench.ts`), and this
+ * encoder is 40 lines on the runtime's native zlib.
  *
  * @module
  */
 import { deflateSync } from "node:zlib";
+import { crc32, PNG_SIGNATURE } from "../decode/png/mod.ts";
 
-/** The 8-byte PNG signature. */
-export const PNG_SIGNATURE: Uint8Array = new Uint8Array([
-  0x89,
-  0x50,
-  0x4e,
-  0x47,
-  0x0d,
-  0x0a,
-  0x1a,
-  0x0a,
-]);
-
-/** CRC-32 (IEEE 802.3, polynomial 0xEDB88320) lookup table. */
-const CRC_TABLE: Uint32Array = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/**
- * CRC-32 of bytes, as PNG chunks use it.
- *
- * @param bytes The data.
- * @param crc A running CRC to continue (default: start fresh).
- * @returns The CRC as an unsigned 32-bit integer.
- * @example
- * ```ts
- * import { crc32 } from "./png.ts";
- * crc32(new TextEncoder().encode("IEND")); // 0xae426082
- * ```
- */
-export function crc32(bytes: Uint8Array, crc = 0): number {
-  let c = ~crc >>> 0;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return ~c >>> 0;
-}
+export { crc32, PNG_SIGNATURE };
 
 /** Bad arguments to {@linkcode encodePng}. */
 export class PngEncodeError extends Error {
+  /** Exit-code kind: frames that cannot make a PNG (exit 1). */
+  readonly kind = "data";
   /**
    * Make the error.
    *
