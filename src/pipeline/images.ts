@@ -3,15 +3,23 @@
  *
  * @module
  */
-import { isJpeg, JpegError } from "../decode/mod.ts";
+import { JpegError } from "../decode/mod.ts";
 import type { Frame, StreamHeader } from "../formats/frame.ts";
-import { DirLabeler, type Labeler, loadLabelFile } from "../labels/labels.ts";
+import type { CholecT50Field } from "../labels/cholect50.ts";
+import { DirLabeler, type Labeler } from "../labels/labels.ts";
+import { loadLabels, videoOf } from "../labels/load.ts";
+import {
+  isPerVideoTemplate,
+  type MissingLabelMode,
+  openPerVideoLabels,
+} from "../labels/per_video.ts";
 import { describeFsError, SourceError } from "../sources/errors.ts";
-import { type InputFile, listInputs } from "../sources/list.ts";
+import { type InputFile, listInputs, type RepeatedPath } from "../sources/list.ts";
 import { splitJpegStream } from "../sources/mjpeg_split.ts";
-import { type OrderOptions, planOrder, shardLength } from "../sources/sampling.ts";
+import { keepEvery, type OrderOptions, planOrder, shardLength } from "../sources/sampling.ts";
 import { InputBuffers, readFileInto } from "./recycle.ts";
-import { type Rendered, renderJpeg, type RenderOptions } from "./render.ts";
+import { type Rendered, renderImage, type RenderOptions, sniffImage } from "./render.ts";
+import type { Renderer } from "./renderer.ts";
 import { WorkerPoolRenderer, workersAvailable } from "./worker_pool.ts";
 
 /** What happened to an input that produced no frame. */
@@ -24,30 +32,34 @@ export interface SkipEvent {
   reason: string;
 }
 
-/** Decodes and renders JPEG bytes, possibly on other threads (see the worker pool). */
-export interface Renderer {
-  /**
-   * Render one JPEG.
-   * @param bytes JPEG bytes (may be transferred away; do not reuse).
-   * @param options Render options.
-   * @param reuse A spent payload buffer the renderer may render into (and may transfer away).
-   * @returns The payload.
-   */
-  render(bytes: Uint8Array, options: RenderOptions, reuse?: Uint8Array): Promise<Rendered>;
-  /** Release threads. */
-  close(): void;
-}
-
 /** Renders on the calling thread. */
 export const inlineRenderer: Renderer = {
-  render: (bytes, options, reuse) => Promise.resolve(renderJpeg(bytes, options, reuse)),
+  render: (bytes, options, reuse) => Promise.resolve(renderImage(bytes, options, reuse)),
   close() {},
 };
 
 /** Options for {@linkcode openImages}. */
 export interface ImagesOptions extends RenderOptions, OrderOptions {
-  /** A `.json`/`.csv` label file, `dirs` (class from the parent folder), or a ready labeler. */
+  /**
+   * A label file (format detected by content: JSON key maps, CSV, Cholec80 phase and tool
+   * files, CholecT50 JSON), a per-video template (`labels/{video}.json`, `{video}` = the image's
+   * parent folder name), `dirs` (class from the parent folder), or a ready labeler.
+   */
   labels?: string | Labeler;
+  /** Image number N -> annotation frame N * labelStride (Cholec80/CholecT50 files). Default 1. */
+  labelStride?: number;
+  /** CholecT50 field: `phase` (default), `triplet`, `instrument`, `verb`, `target`. */
+  labelField?: CholecT50Field;
+  /**
+   * With a per-video template, an image whose video has no label file: `error` (default, a
+   * LabelError), `skip` (left out), `none` (streamed without a label).
+   */
+  onMissingLabel?: MissingLabelMode;
+  /**
+   * Keep only images whose frame number (trailing digits of the name) is a multiple of N,
+   * before shuffling and sharding (a 25 fps extraction read at 1 fps: 25).
+   */
+  every?: number;
   /** `skip` (default): report and count a bad input, go on. `fail`: throw {@linkcode DecodeFailedError}. */
   onError?: "skip" | "fail";
   /** Inputs read and decoded ahead of the consumer. Default 8. Bounds memory. */
@@ -61,6 +73,8 @@ export interface ImagesOptions extends RenderOptions, OrderOptions {
   reuseBuffers?: boolean;
   /** Called for every input that produced no frame. */
   onSkip?: (event: SkipEvent) => void;
+  /** Called for every path left out because its real file or folder was already listed. */
+  onRepeated?: (event: RepeatedPath) => void;
   /** The stream read for the input `-` (default `Deno.stdin.readable`). */
   stdin?: ReadableStream<Uint8Array>;
   /** Where rendering happens (default: this thread, or a worker pool when `workers` > 0). */
@@ -75,6 +89,8 @@ export interface ImagesOptions extends RenderOptions, OrderOptions {
 
 /** A bad input with `onError: "fail"` (CLI exit code 1). */
 export class DecodeFailedError extends Error {
+  /** Exit-code kind: bad data (exit 1). */
+  readonly kind = "data";
   /**
    * Make the error.
    *
@@ -97,19 +113,32 @@ export interface ImageStats {
   errors: number;
   /** Skipped because the content is not a JPEG. */
   notJpeg: number;
+  /** Images left out or unlabelled because their video had no label file (per-video labels). */
+  noLabelFile: number;
+  /** Images left out by `every`. */
+  notEvery: number;
   /** Frames without a label although labels were given. */
   unlabelled: number;
   /** Planned inputs (per run, over all epochs), or undefined when unbounded (stdin, `--loop`). */
   total?: number;
   /** Input bytes read. */
   bytesRead: number;
+  /**
+   * Paths left out while listing because their real file or folder was already listed (symlink
+   * loops, links to folders already walked, an input given twice).
+   */
+  repeated: number;
 }
 
 interface WorkItem {
   key: string;
   dir: string;
+  /** The path the input is read from (files only). */
+  path?: string;
   position: number;
   epoch: number;
+  /** Set for a stretch of stdin that held no JPEG: reported as skipped without reading. */
+  skip?: SkipEvent;
   /** The input's bytes; `alloc` (exactly n bytes, or undefined) lets a file be read into a recycled buffer. */
   bytes: (alloc?: (n: number) => Uint8Array | undefined) => Promise<Uint8Array>;
 }
@@ -144,8 +173,11 @@ export class ImageFrameSource implements AsyncIterable<Frame> {
       errors: 0,
       notJpeg: 0,
       unlabelled: 0,
+      noLabelFile: 0,
+      notEvery: 0,
       total,
       bytesRead: 0,
+      repeated: 0,
     };
   }
 
@@ -156,6 +188,7 @@ export class ImageFrameSource implements AsyncIterable<Frame> {
     reuse?: Uint8Array,
   ): Promise<Outcome> {
     const o = this.#options;
+    if (item.skip) return { skip: item.skip };
     let bytes: Uint8Array;
     try {
       bytes = await item.bytes(inputs && ((n) => inputs.take(n)));
@@ -164,14 +197,14 @@ export class ImageFrameSource implements AsyncIterable<Frame> {
       return { skip: { key: item.key, kind: "read", reason: (e as Error).message }, cause: e };
     }
     this.stats.bytesRead += bytes.length;
-    if (!isJpeg(bytes)) {
+    if (sniffImage(bytes) === null) {
       return {
         skip: {
           key: item.key,
           kind: "not-jpeg",
           reason: bytes.length === 0
             ? "empty file"
-            : "not a JPEG (content does not start with FF D8 FF)",
+            : "not a JPEG or PNG (content starts with neither FF D8 FF nor the PNG signature)",
         },
       };
     }
@@ -184,7 +217,7 @@ export class ImageFrameSource implements AsyncIterable<Frame> {
     } finally {
       inputs?.give(bytes); // spent (a worker's transferred copy comes back separately)
     }
-    let labels = this.#labeler?.lookup(item.key, item.dir);
+    let labels = this.#labeler?.lookup(item.key, item.dir, item.path);
     if (this.#labeler && labels === undefined) this.stats.unlabelled++;
     labels ??= [];
     const extra: Record<string, unknown> = {};
@@ -286,14 +319,40 @@ export class ImageFrameSource implements AsyncIterable<Frame> {
   }
 }
 
-/** Work items for concatenated JPEGs on a stream, positions counted from 0. */
+/**
+ * Work items for concatenated JPEGs on a stream, positions counted from 0. Each stretch of bytes
+ * between images that is not a JPEG becomes one skipped item (`stdin@OFFSET`).
+ */
 async function* stdinItems(
   stream: ReadableStream<Uint8Array>,
   start: number,
   limit: number,
 ): AsyncGenerator<WorkItem> {
-  let i = 0;
-  for await (const jpeg of splitJpegStream(stream)) {
+  let i = 0, offset = 0, garbage = 0;
+  const skipItem = (): WorkItem => {
+    const at = offset;
+    offset += garbage;
+    const n = garbage;
+    garbage = 0;
+    return {
+      key: `stdin@${at}`,
+      dir: "",
+      position: i,
+      epoch: 0,
+      skip: {
+        key: `stdin@${at}`,
+        kind: "not-jpeg",
+        reason: `${n} byte${
+          n === 1 ? "" : "s"
+        } on stdin that are not a JPEG (no FF D8 start marker)`,
+      },
+      bytes: () => Promise.resolve(new Uint8Array(0)),
+    };
+  };
+  const split = splitJpegStream(stream, { onGarbage: (n) => garbage += n });
+  for await (const jpeg of split) {
+    if (garbage > 0) yield skipItem();
+    offset += jpeg.length;
     const position = i++;
     if (position < start) continue;
     if (position >= start + limit) return;
@@ -305,6 +364,11 @@ async function* stdinItems(
       bytes: () => Promise.resolve(jpeg),
     };
   }
+  if (garbage > 0) yield skipItem();
+}
+
+function labelOptions(o: ImagesOptions) {
+  return { stride: o.labelStride, field: o.labelField };
 }
 
 /**
@@ -339,8 +403,18 @@ export async function openImages(
     if (options.labels === "dirs") {
       throw new SourceError("--labels dirs needs files in folders, not a stream on stdin");
     }
+    if (typeof options.labels === "string" && isPerVideoTemplate(options.labels)) {
+      throw new SourceError(
+        `--labels ${options.labels} names one file per video folder; stdin has no folders`,
+      );
+    }
+    if (options.every !== undefined) {
+      throw new SourceError(
+        "--every selects files by the frame number in their names; for stdin use ffmpeg's fps filter",
+      );
+    }
     const labeler = typeof options.labels === "string"
-      ? await loadLabelFile(options.labels)
+      ? await loadLabels(options.labels, labelOptions(options))
       : options.labels;
     header.classes = labeler?.classes ?? [];
     const items = stdinItems(
@@ -350,11 +424,34 @@ export async function openImages(
     );
     return new ImageFrameSource(header, items, undefined, options, labeler);
   }
-  const files: InputFile[] = await listInputs(inputs);
+  let repeated = 0;
+  let files: InputFile[] = await listInputs(inputs, {
+    onRepeated: (e) => {
+      repeated++;
+      options.onRepeated?.(e);
+    },
+  });
+  let notEvery = 0, noLabelFile = 0;
+  if (options.every !== undefined) {
+    const before = files.length;
+    files = keepEvery(files, options.every);
+    notEvery = before - files.length;
+  }
   let labeler: Labeler | undefined;
   if (options.labels === "dirs") labeler = new DirLabeler(files.map((f) => f.dir));
-  else if (typeof options.labels === "string") labeler = await loadLabelFile(options.labels);
-  else labeler = options.labels;
+  else if (typeof options.labels === "string" && isPerVideoTemplate(options.labels)) {
+    const per = await openPerVideoLabels(options.labels, files.map((f) => f.path), {
+      ...labelOptions(options),
+      onMissing: options.onMissingLabel,
+    });
+    labeler = per.labeler;
+    for (const n of per.missing.values()) noLabelFile += n;
+    if (options.onMissingLabel === "skip" && per.missing.size > 0) {
+      files = files.filter((f) => !per.missing.has(videoOf(f.path)));
+    }
+  } else if (typeof options.labels === "string") {
+    labeler = await loadLabels(options.labels, labelOptions(options));
+  } else labeler = options.labels;
   header.classes = labeler?.classes ?? [];
   const order: OrderOptions = options;
   let total: number | undefined;
@@ -370,13 +467,18 @@ export async function openImages(
       yield {
         key: f.key,
         dir: f.dir,
+        path: f.path,
         position: p.position,
         epoch: p.epoch,
         bytes: (alloc) => alloc ? readFileInto(f.path, alloc) : Deno.readFile(f.path),
       };
     }
   }
-  return new ImageFrameSource(header, items(), total, options, labeler);
+  const src = new ImageFrameSource(header, items(), total, options, labeler);
+  src.stats.repeated = repeated;
+  src.stats.notEvery = notEvery;
+  src.stats.noLabelFile = noLabelFile;
+  return src;
 }
 
 /**
