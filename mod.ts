@@ -65,6 +65,14 @@ export {
   UnsupportedJpegError,
 } from "./src/decode/types.ts";
 export { decodeJpeg, isJpeg, readJpegInfo } from "./src/decode/mod.ts";
+export {
+  decodePng,
+  isPng,
+  type PngDecodeOptions,
+  PngError,
+  type PngInfo,
+  readPngInfo,
+} from "./src/decode/mod.ts";
 export { readRgbImage, type ReadRgbImageOptions } from "./src/pipeline/read_rgb_image.ts";
 export {
   DecodeFailedError,
@@ -75,7 +83,14 @@ export {
   openImages,
   type SkipEvent,
 } from "./src/pipeline/images.ts";
-export { renderJpeg, type RenderOptions } from "./src/pipeline/render.ts";
+export {
+  type ImageKind,
+  renderImage,
+  renderJpeg,
+  type RenderOptions,
+  renderPng,
+  sniffImage,
+} from "./src/pipeline/render.ts";
 export {
   type FitMode,
   planFit,
@@ -87,7 +102,8 @@ export type { Frame, Layout, StreamHeader, StreamSummary } from "./src/formats/f
 export { readRecordHeader, RECORD_HEADER_SIZE } from "./src/formats/frame.ts";
 export { createEncoder, type FormatEncoder, type WireFormat } from "./src/formats/writers.ts";
 export { FrameStreamError, readRecords, type StreamRecord } from "./src/formats/read_stream.ts";
-export { ConsumerGoneError, type FrameSink } from "./src/sinks/sink.ts";
+export type { FrameSink } from "./src/formats/sink.ts";
+export { ConsumerGoneError, isConsumerGone, type PartialWriter, writeAll } from "./src/util/io.ts";
 export { stdoutSink, WriterSink, type WriterSinkOptions } from "./src/sinks/writer_sink.ts";
 export { openSink } from "./src/sinks/open_sink.ts";
 /**
@@ -170,11 +186,11 @@ export {
 // Types (and base classes) that the exports above refer to, so that their documentation
 // links resolve and `deno doc --lint` / JSR see no private types.
 export type { OrderOptions } from "./src/sources/sampling.ts";
-export type { Renderer } from "./src/pipeline/images.ts";
+export type { Renderer } from "./src/pipeline/renderer.ts";
 export type { DecoderChoice, Rendered } from "./src/pipeline/render.ts";
 export type { FitPlan } from "./src/transform/resize.ts";
 export type { RecordFields } from "./src/formats/frame.ts";
-export type { OpenSinkOptions } from "./src/sinks/open_sink.ts";
+export type { OpenSinkOptions } from "./src/sinks/options.ts";
 export type { MapLabeler } from "./src/labels/labels.ts";
 export type { InputFile } from "./src/sources/list.ts";
 export type { SplitOptions } from "./src/sources/mjpeg_split.ts";
@@ -185,8 +201,7 @@ export type { GroupInfo } from "./src/redis/mod.ts";
 export { NetworkError } from "./src/net/errors.ts";
 export type { Shard } from "./src/sources/sampling.ts";
 export type { Rect } from "./src/transform/resize.ts";
-export type { NetOptions } from "./src/net/options.ts";
-export type { RedisOutOptions } from "./src/redis/options.ts";
+export type { NetOptions, RedisOutOptions } from "./src/sinks/options.ts";
 export type { HostPort } from "./src/net/address.ts";
 export type { SlowPolicy } from "./src/sinks/tcp_server.ts";
 export { TOKEN_ENV } from "./src/net/handshake.ts";

@@ -2,9 +2,11 @@
  * Progress on stderr: an in-place line on terminals only, `--stats json` lines anywhere.
  */
 import assert from "node:assert/strict";
+import { parseCommand } from "../src/cli/options.ts";
 import {
   formatProgressLine,
   parseProgressOptions,
+  PROGRESS_OPTIONS,
   type ProgressSnapshot,
 } from "../src/cli/progress.ts";
 import { parseStream, ROOT, runCli, withTempDir } from "./helpers.ts";
@@ -165,18 +167,20 @@ Deno.test("capture reports progress and --stats json with its own counters", asy
 });
 
 Deno.test("progress options: terminal default, --quiet, --progress wins, bad --stats", () => {
-  assert.deepEqual(parseProgressOptions({}, false, true), {
+  const spec = { name: "t", positionals: "", summary: "", examples: [], options: PROGRESS_OPTIONS };
+  const opts = (...args: string[]) => parseCommand(spec, args).values;
+  assert.deepEqual(parseProgressOptions(opts(), false, true), {
     line: true,
     json: false,
     intervalS: 1,
   });
-  assert.equal(parseProgressOptions({}, false, false).line, false);
-  assert.equal(parseProgressOptions({}, true, true).line, false);
-  assert.equal(parseProgressOptions({ progress: true }, true, false).line, true);
-  assert.equal(parseProgressOptions({ progress: false }, false, true).line, false);
-  assert.equal(parseProgressOptions({ "stats-interval": "0.5" }, false, false).intervalS, 0.5);
-  assert.throws(() => parseProgressOptions({ stats: "xml" }, false, false), /--stats json/);
-  assert.throws(() => parseProgressOptions({ "stats-interval": "0" }, false, false), /> 0/);
+  assert.equal(parseProgressOptions(opts(), false, false).line, false);
+  assert.equal(parseProgressOptions(opts(), true, true).line, false);
+  assert.equal(parseProgressOptions(opts("--progress"), true, false).line, true);
+  assert.equal(parseProgressOptions(opts("--no-progress"), false, true).line, false);
+  assert.equal(parseProgressOptions(opts("--stats-interval", "0.5"), false, false).intervalS, 0.5);
+  assert.throws(() => opts("--stats", "xml"), /--stats json/);
+  assert.throws(() => opts("--stats-interval", "0"), /> 0/);
 });
 
 Deno.test("the progress line shows done/total, rates, ETA and the problem counts", () => {

@@ -1,21 +1,13 @@
 /**
- * Declarative option tables: parsing (with `node:util` `parseArgs`), usage text generated from
- * the same table, "did you mean" suggestions, and value parsers.
+ * DEPRECATED: the old option tables, kept only until `decode_server.ts` moves to the option
+ * layer in `options.ts` (typed values, defaults applied). Do not use in new code.
  *
  * @module
  */
 import { parseArgs } from "node:util";
+import { suggest, UsageError } from "./options.ts";
 
-/** A CLI usage error (exit code 2). */
-export class UsageError extends Error {
-  /**
-   * @param message What is wrong and how to fix it.
-   */
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
+export { suggest, UsageError };
 
 /** One option in a table. */
 export interface OptionSpec {
@@ -53,47 +45,6 @@ export interface CommandSpec {
 
 /** Parsed values. */
 export type Values = Record<string, string | boolean | string[] | undefined>;
-
-/**
- * Levenshtein distance, for suggestions.
- *
- * @param a First word.
- * @param b Second word.
- * @returns Edit distance.
- */
-export function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i][j] = Math.min(
-        d[i - 1][j] + 1,
-        d[i][j - 1] + 1,
-        d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-  }
-  return d[a.length][b.length];
-}
-
-/**
- * The closest candidate to a mistyped word, if any is close enough.
- *
- * @param word What the user typed.
- * @param candidates Valid words.
- * @returns The suggestion or undefined.
- */
-export function suggest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined, bestD = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(word, c);
-    if (d < bestD) {
-      bestD = d;
-      best = c;
-    }
-  }
-  return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
 
 /**
  * Parse a command line against a command's table.

@@ -8,96 +8,75 @@ import { CaptureError, CaptureSetupError } from "../capture/errors.ts";
 import { CaptureSource } from "../capture/source.ts";
 import type { Frame } from "../formats/frame.ts";
 import {
+  checkTerminal,
+  OUTPUT_OPTIONS,
+  parseOutputOptions,
+  runStream,
+  summaryLine,
+} from "./common.ts";
+import { Logger } from "./log.ts";
+import {
+  autoFlag,
+  choice,
   type CommandSpec,
-  parseChoice,
+  flag,
+  int,
+  omit,
   parseCommand,
-  parseIntOption,
-  parsePositive,
+  positive,
+  text,
   usage,
   UsageError,
-} from "./args.ts";
-import { OUTPUT_OPTIONS, parseOutputOptions, runStream, summaryLine } from "./common.ts";
-import { Logger } from "./log.ts";
+} from "./options.ts";
 import { parseProgressOptions, PROGRESS_OPTIONS } from "./progress.ts";
+import { onStopSignals } from "./signals.ts";
 
-/**
- * Options whose names capture gives its own meaning (the input side): when the shared output
- * options also define them (the tcp sink's `--reconnect`/`--connect-timeout`), capture's win.
- */
-const CAPTURE_OWNED = ["reconnect", "connect-timeout"];
+/** The `capture` options. `--reconnect` and `--connect-timeout` are the input side's here. */
+export const CAPTURE_OPTIONS = {
+  ...omit(OUTPUT_OPTIONS, "reconnect", "connect-timeout"),
+  decoder: choice(
+    "D",
+    "ffmpeg (ffmpeg decodes and scales) | framepipe (ffmpeg sends MJPEG, framepipe decodes)",
+    ["ffmpeg", "framepipe"] as const,
+    { default: "ffmpeg" },
+  ),
+  fps: positive("N", "subsample to N frames/s"),
+  frames: int("N", "stop after N frames", { min: 1 }),
+  duration: positive("S", "stop after S seconds"),
+  reconnect: autoFlag(
+    "restart ffmpeg when the stream drops (default: on for network URLs; --no-reconnect)",
+  ),
+  "max-retries": int(
+    "N",
+    "restarts without a frame before giving up (backoff 0.5 s doubling to 8 s)",
+    {
+      default: 10,
+    },
+  ),
+  "stall-timeout": positive("S", "no frame for S seconds counts as a drop", { default: 10 }),
+  "connect-timeout": positive(
+    "S",
+    "seconds to the first frame of a connection (also ffmpeg's I/O timeout)",
+    { default: 10 },
+  ),
+  latest: flag("drop old frames when the consumer is slow (keep the newest --queue frames)"),
+  queue: int("N", "frames buffered (default 4, lossless with backpressure; 1 with --latest)", {
+    min: 1,
+  }),
+  ffmpeg: text("PATH", "the ffmpeg program", { default: "ffmpeg" }),
+  "input-format": text("F", "ffmpeg input format (-f), e.g. v4l2"),
+  "rtsp-transport": choice("T", "rtsp:// transport: tcp | udp", ["tcp", "udp"] as const, {
+    default: "tcp",
+  }),
+  ...PROGRESS_OPTIONS,
+};
 
 /** The `capture` command's table. */
-export const CAPTURE_SPEC: CommandSpec = {
+export const CAPTURE_SPEC: CommandSpec<typeof CAPTURE_OPTIONS> = {
   name: "capture",
   positionals: "<url|file|->",
   summary: "stream a live camera (srt://, rtsp://, udp://), a video file or stdin via ffmpeg",
-  options: [
-    ...OUTPUT_OPTIONS.filter((o) => !CAPTURE_OWNED.includes(o.name)),
-    {
-      name: "decoder",
-      type: "string",
-      arg: "D",
-      default: "ffmpeg",
-      help:
-        "ffmpeg (ffmpeg decodes and scales) | framepipe (ffmpeg sends MJPEG, framepipe decodes)",
-    },
-    { name: "fps", type: "string", arg: "N", help: "subsample to N frames/s" },
-    { name: "frames", type: "string", arg: "N", help: "stop after N frames" },
-    { name: "duration", type: "string", arg: "S", help: "stop after S seconds" },
-    {
-      name: "reconnect",
-      type: "boolean",
-      help: "restart ffmpeg when the stream drops (default: on for network URLs; --no-reconnect)",
-    },
-    {
-      name: "max-retries",
-      type: "string",
-      arg: "N",
-      default: "10",
-      help: "restarts without a frame before giving up (backoff 0.5 s doubling to 8 s)",
-    },
-    {
-      name: "stall-timeout",
-      type: "string",
-      arg: "S",
-      default: "10",
-      help: "no frame for S seconds counts as a drop",
-    },
-    {
-      name: "connect-timeout",
-      type: "string",
-      arg: "S",
-      default: "10",
-      help: "seconds to the first frame of a connection (also ffmpeg's I/O timeout)",
-    },
-    {
-      name: "latest",
-      type: "boolean",
-      help: "drop old frames when the consumer is slow (keep the newest --queue frames)",
-    },
-    {
-      name: "queue",
-      type: "string",
-      arg: "N",
-      help: "frames buffered (default 4, lossless with backpressure; 1 with --latest)",
-    },
-    {
-      name: "ffmpeg",
-      type: "string",
-      arg: "PATH",
-      default: "ffmpeg",
-      help: "the ffmpeg program",
-    },
-    { name: "input-format", type: "string", arg: "F", help: "ffmpeg input format (-f), e.g. v4l2" },
-    {
-      name: "rtsp-transport",
-      type: "string",
-      arg: "T",
-      default: "tcp",
-      help: "rtsp:// transport: tcp | udp",
-    },
-    ...PROGRESS_OPTIONS,
-  ],
+  options: CAPTURE_OPTIONS,
   examples: [
     [
       "deno run --allow-run=ffmpeg jsr:@framepipe/framepipe/cli capture 'srt://192.168.1.50:9000?mode=caller&latency=200000' --size 853x480 | python3 train.py",
@@ -133,8 +112,8 @@ export const CAPTURE_SPEC: CommandSpec = {
  * @returns The exit code.
  */
 export async function captureCommand(args: string[]): Promise<number> {
-  const { values: v, positionals } = parseCommand(CAPTURE_SPEC, args);
-  if (v.help) {
+  const { values: v, given, positionals, help } = parseCommand(CAPTURE_SPEC, args);
+  if (help) {
     console.log(usage(CAPTURE_SPEC));
     return 0;
   }
@@ -143,42 +122,38 @@ export async function captureCommand(args: string[]): Promise<number> {
       `capture needs exactly one URL, file or - (got ${positionals.length}; see framepipe capture --help)`,
     );
   }
-  const output = parseOutputOptions({ ...v, reconnect: undefined, "connect-timeout": undefined });
+  const outputGiven = new Set(
+    [...given].filter((k) => k !== "reconnect" && k !== "connect-timeout"),
+  );
+  const output = parseOutputOptions(
+    { ...v, reconnect: undefined, "connect-timeout": undefined },
+    outputGiven,
+  );
+  checkTerminal(output);
   const log = new Logger(output.quiet);
   const progress = parseProgressOptions(v, output.quiet);
   const latest = v.latest === true;
-  const num = (name: string, def?: string) => {
-    const s = (v[name] as string | undefined) ?? def;
-    return s === undefined ? undefined : parsePositive(name, s);
-  };
   const source = new CaptureSource({
     url: positionals[0],
-    ffmpeg: (v.ffmpeg as string) ?? "ffmpeg",
-    decoder: parseChoice(
-      "decoder",
-      (v.decoder as string) ?? "ffmpeg",
-      ["ffmpeg", "framepipe"] as const,
-    ),
+    ffmpeg: v.ffmpeg,
+    decoder: v.decoder,
     width: output.width,
     height: output.height,
     resize: output.resize,
     fit: output.fit,
     layout: output.layout,
     channels: output.channels,
-    fps: num("fps"),
-    frames: v.frames !== undefined ? parseIntOption("frames", v.frames as string, 1) : undefined,
-    duration: num("duration"),
-    reconnect: v.reconnect as boolean | undefined,
-    maxRetries: parseIntOption("max-retries", (v["max-retries"] as string) ?? "10"),
-    stallTimeout: num("stall-timeout", "10"),
-    connectTimeout: num("connect-timeout", "10"),
+    fps: v.fps,
+    frames: v.frames,
+    duration: v.duration,
+    reconnect: v.reconnect,
+    maxRetries: v["max-retries"],
+    stallTimeout: v["stall-timeout"],
+    connectTimeout: v["connect-timeout"],
     latest,
-    queue: v.queue !== undefined ? parseIntOption("queue", v.queue as string, 1) : undefined,
-    inputFormat: v["input-format"] as string | undefined,
-    rtspTransport: parseChoice("rtsp-transport", (v["rtsp-transport"] as string) ?? "tcp", [
-      "tcp",
-      "udp",
-    ]),
+    queue: v.queue,
+    inputFormat: v["input-format"],
+    rtspTransport: v["rtsp-transport"],
     log,
   });
   if (source.info.scheme === "stdin" && v.reconnect === true) {
@@ -187,9 +162,7 @@ export async function captureCommand(args: string[]): Promise<number> {
 
   // Signals while connecting (before the pump installs its own handlers).
   const early = new AbortController();
-  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  const onSignal = () => early.abort();
-  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  const unlisten = onStopSignals(() => early.abort());
   let openError: unknown;
   try {
     log.info(
@@ -199,7 +172,7 @@ export async function captureCommand(args: string[]): Promise<number> {
   } catch (err) {
     openError = err;
   } finally {
-    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+    unlisten();
   }
   if (openError !== undefined && !early.signal.aborted) {
     await source.close();

@@ -1,73 +1,64 @@
 /**
  * Options shared by every command that produces frames (`images`, `capture`), and the run
- * loop around a source: open the sink, pump, report, choose the exit code.
+ * loop around a source: open the sink, pipe with signals and progress, report.
  *
  * @module
  */
 import type { Frame, Layout, StreamHeader, StreamSummary } from "../formats/frame.ts";
 import { WIRE_FORMATS, type WireFormat } from "../formats/writers.ts";
-import { NET_OPTIONS, type NetOptions, parseNetOptions } from "../net/options.ts";
 import { openSink } from "../sinks/open_sink.ts";
-import "../sinks/tcp.ts"; // registers tcp://, tcps:// and --listen
-import "../redis/register.ts"; // registers redis:// and rediss://
-import {
-  netValuesFor,
-  parseRedisOptions,
-  REDIS_OPTIONS,
-  type RedisOutOptions,
-} from "../redis/options.ts";
+import type { NetOptions, RedisOutOptions } from "../sinks/options.ts";
+import { SinkError } from "../sinks/options.ts";
+import { pipe, type PipeResult } from "../sinks/pipe.ts";
 import { FIT_MODES, type FitMode, RESIZE_MODES, type ResizeMode } from "../transform/resize.ts";
-import { type OptionSpec, parseChoice, parseSize, type Values } from "./args.ts";
 import type { Logger } from "./log.ts";
-import { handleSignals, pump, type PumpResult } from "./pump.ts";
+import { NET_OPTIONS, type NetValues, parseNetOptions } from "./net_options.ts";
+import { choice, flag, type OptionValues, size, text, UsageError } from "./options.ts";
 import { type ProgressCounts, ProgressReporter, type ProgressSettings } from "./progress.ts";
+import { isRedisUrl, parseRedisOptions, REDIS_OPTIONS } from "./redis_options.ts";
+import { handleSignals } from "./signals.ts";
+
+/** Layouts a frame can have. */
+export const LAYOUTS: readonly Layout[] = ["chw", "hwc"];
+
+/** How frames are rendered: size, interpolation, fit, layout, channels (also `preview`'s). */
+export const RENDER_OPTIONS = {
+  size: size("resize every frame to WIDTHxHEIGHT"),
+  resize: choice("MODE", "interpolation: nearest | bilinear | area", RESIZE_MODES, {
+    default: "bilinear",
+  }),
+  fit: choice("MODE", "aspect: stretch | contain (letterbox) | cover (centre crop)", FIT_MODES, {
+    default: "stretch",
+  }),
+  layout: choice("L", "chw (planar, numpy reshape(3,H,W)) | hwc (interleaved)", LAYOUTS, {
+    default: "chw",
+  }),
+  gray: flag("one channel (luma) instead of RGB"),
+};
 
 /** Output options every frame-producing command takes. */
-export const OUTPUT_OPTIONS: OptionSpec[] = [
-  { name: "size", type: "string", arg: "WxH", help: "resize every frame to WIDTHxHEIGHT" },
-  {
-    name: "resize",
-    type: "string",
-    arg: "MODE",
-    default: "bilinear",
-    help: "interpolation: nearest | bilinear | area",
-  },
-  {
-    name: "fit",
-    type: "string",
-    arg: "MODE",
-    default: "stretch",
-    help: "aspect: stretch | contain (letterbox) | cover (centre crop)",
-  },
-  {
-    name: "layout",
-    type: "string",
-    arg: "L",
-    default: "chw",
-    help: "chw (planar, numpy reshape(3,H,W)) | hwc (interleaved)",
-  },
-  { name: "gray", type: "boolean", help: "one channel (luma) instead of RGB" },
-  {
-    name: "format",
-    type: "string",
-    short: "f",
-    arg: "F",
-    default: "frame",
-    help: "frame (self-describing records) | raw (pixels only) | seed (original u16 format)",
-  },
-  {
-    name: "out",
-    type: "string",
-    short: "o",
-    arg: "DEST",
-    default: "-",
-    help:
-      "- (stdout), a file path, tcp://HOST:PORT | tcps://HOST:PORT (connect to a listening consumer), or redis://[USER@]HOST:PORT/STREAM | rediss:// (Redis Streams)",
-  },
-  { name: "quiet", type: "boolean", short: "q", help: "no informational messages on stderr" },
+export const OUTPUT_OPTIONS = {
+  ...RENDER_OPTIONS,
+  format: choice(
+    "F",
+    "frame (self-describing records) | raw (pixels only) | seed (original u16 format)",
+    WIRE_FORMATS,
+    { short: "f", default: "frame" },
+  ),
+  out: text(
+    "DEST",
+    "- (stdout), a file path, tcp://HOST:PORT | tcps://HOST:PORT (connect to a listening consumer), or redis://[USER@]HOST:PORT/STREAM | rediss:// (Redis Streams)",
+    { short: "o", default: "-" },
+  ),
+  quiet: flag("no informational messages on stderr", { short: "q" }),
   ...NET_OPTIONS,
   ...REDIS_OPTIONS,
-];
+};
+
+/** Values {@linkcode parseOutputOptions} reads (`reconnect`/`connect-timeout` may be a command's own). */
+export type OutputValues =
+  & Omit<OptionValues<typeof OUTPUT_OPTIONS>, "reconnect" | "connect-timeout">
+  & Partial<Pick<NetValues, "reconnect" | "connect-timeout">>;
 
 /** Parsed output options. */
 export interface OutputOptions {
@@ -87,9 +78,11 @@ export interface OutputOptions {
   format: WireFormat;
   /** Destination. */
   out: string;
+  /** `--out -` or `-o -` was given (frames may go to a terminal). */
+  outNamed: boolean;
   /** Quiet. */
   quiet: boolean;
-  /** Network options (`--listen`, `--token`, TLS, `--slow`, ...); absent when built by hand. */
+  /** Network options (`--listen`, `--token`, TLS, `--slow`, ...). */
   net?: NetOptions;
   /** `--out redis://` options; absent for other destinations. */
   redis?: RedisOutOptions;
@@ -99,23 +92,35 @@ export interface OutputOptions {
  * Read the shared output options from parsed values.
  *
  * @param v Parsed values.
+ * @param given Options the user gave (a command that owns `--reconnect`/`--connect-timeout`
+ * leaves them out).
  * @returns The options.
- * @throws {import("./args.ts").UsageError} bad values.
+ * @throws {UsageError} options that do not fit together.
  */
-export function parseOutputOptions(v: Values): OutputOptions {
-  const size = typeof v.size === "string" ? parseSize("size", v.size) : undefined;
+export function parseOutputOptions(v: OutputValues, given: Set<string>): OutputOptions {
+  const out = v.out;
+  // With a Redis destination, --connect-timeout, --ca and --reconnect belong to Redis.
+  const netGiven = isRedisUrl(out)
+    ? new Set([...given].filter((k) => !["connect-timeout", "ca", "reconnect"].includes(k)))
+    : given;
+  const netValues = {
+    ...v,
+    reconnect: v.reconnect ?? false,
+    "connect-timeout": v["connect-timeout"] ?? 0,
+  };
   return {
-    width: size?.width,
-    height: size?.height,
-    resize: parseChoice("resize", (v.resize as string) ?? "bilinear", RESIZE_MODES),
-    fit: parseChoice("fit", (v.fit as string) ?? "stretch", FIT_MODES),
-    layout: parseChoice("layout", (v.layout as string) ?? "chw", ["chw", "hwc"] as const),
+    width: v.size?.width,
+    height: v.size?.height,
+    resize: v.resize,
+    fit: v.fit,
+    layout: v.layout,
     channels: v.gray ? 1 : 3,
-    format: parseChoice("format", (v.format as string) ?? "frame", WIRE_FORMATS),
-    out: (v.out as string) ?? "-",
-    quiet: v.quiet === true,
-    net: parseNetOptions(netValuesFor(v, (v.out as string) ?? "-"), (v.out as string) ?? "-"),
-    redis: parseRedisOptions(v, (v.out as string) ?? "-", (v.format as string) ?? "frame"),
+    format: v.format,
+    out,
+    outNamed: given.has("out"),
+    quiet: v.quiet,
+    net: parseNetOptions(netValues, netGiven, out),
+    redis: parseRedisOptions(v, given, out),
   };
 }
 
@@ -141,12 +146,61 @@ export interface RunStreamOptions {
 }
 
 /**
- * Open the sink, pump the source into it with signal handling, and log the outcome.
+ * Refuse to write binary frames to a terminal unless `--out -` was given explicitly.
+ *
+ * @param output The output options.
+ * @param isTerminal Whether stdout is a terminal (default: ask Deno).
+ * @throws {UsageError} frames would go to a terminal.
+ */
+export function checkTerminal(output: OutputOptions, isTerminal = stdoutIsTerminal()): void {
+  const toStdout = (output.out === "-" || output.out === "stdout") && !output.net?.listen;
+  if (toStdout && !output.outNamed && isTerminal) {
+    throw new UsageError(
+      "stdout is a terminal: frames are binary; pipe it (| python3 train.py) or use --out FILE (--out - to force)",
+    );
+  }
+}
+
+function stdoutIsTerminal(): boolean {
+  try {
+    return Deno.stdout.isTerminal();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Open the sink (the library's table), naming `--out` in its errors.
+ *
+ * @param output The output options.
+ * @param log Logger.
+ * @param signal Aborted on SIGINT/SIGTERM.
+ * @returns The sink.
+ */
+async function openOutput(output: OutputOptions, log: Logger, signal: AbortSignal) {
+  try {
+    return await openSink(output.out, {
+      format: output.format,
+      net: output.net,
+      redis: output.redis,
+      log,
+      signal,
+    });
+  } catch (err) {
+    if (err instanceof SinkError && !output.net?.listen && err.message.startsWith(output.out)) {
+      throw new SinkError(`--out ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/**
+ * Open the sink, pipe the source into it with signal handling and progress, and log the outcome.
  *
  * @param options What to run.
- * @returns The pump result.
+ * @returns The pipe result.
  */
-export async function runStream(options: RunStreamOptions): Promise<PumpResult> {
+export async function runStream(options: RunStreamOptions): Promise<PipeResult> {
   const { output, log } = options;
   const controller = new AbortController();
   const unlisten = handleSignals(controller, log);
@@ -155,19 +209,11 @@ export async function runStream(options: RunStreamOptions): Promise<PumpResult> 
     : undefined;
   let finished = false;
   try {
-    const sink = await openSink(output.out, {
-      format: output.format,
-      net: output.net,
-      redis: output.redis,
-      log,
-      signal: controller.signal,
-    });
+    const sink = await openOutput(output, log, controller.signal);
     progress?.start();
-    const result = await pump(options.source(controller.signal), {
+    const result = await pipe(options.source(controller.signal), sink, {
       header: options.header,
-      sink,
-      log,
-      controller,
+      signal: controller.signal,
       counts: options.counts,
       onFrame: progress
         ? (f) => {

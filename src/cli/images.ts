@@ -8,100 +8,127 @@ import { type ImagesOptions, openImages } from "../pipeline/images.ts";
 import { defaultWorkerCount } from "../pipeline/worker_pool.ts";
 import { DECODER_CHOICES } from "../pipeline/render.ts";
 import {
+  checkTerminal,
+  OUTPUT_OPTIONS,
+  parseOutputOptions,
+  runStream,
+  summaryLine,
+} from "./common.ts";
+import { Logger } from "./log.ts";
+import {
+  choice,
   type CommandSpec,
-  parseChoice,
+  custom,
+  flag,
+  int,
   parseCommand,
   parseIntOption,
-  parseShard,
+  text,
   usage,
   UsageError,
-} from "./args.ts";
-import { OUTPUT_OPTIONS, parseOutputOptions, runStream, summaryLine } from "./common.ts";
-import { Logger } from "./log.ts";
+} from "./options.ts";
 import { parseProgressOptions, PROGRESS_OPTIONS } from "./progress.ts";
+import { CHOLECT50_FIELDS } from "../labels/cholect50.ts";
+
+/** Most decode workers `--workers` may start (each holds a decoder and its buffers). */
+export const MAX_WORKERS = 64;
+
+/**
+ * Parse `--shard I/N`.
+ *
+ * @param v Value.
+ * @returns Index and count.
+ * @throws {UsageError} malformed or out of range.
+ */
+export function parseShard(v: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(v.trim());
+  if (!m || +m[2] < 1 || +m[1] >= +m[2]) {
+    throw new UsageError(`--shard "${v}" must be I/N with 0 <= I < N, e.g. --shard 0/4`);
+  }
+  return { index: +m[1], count: +m[2] };
+}
+
+/** The `images` options. */
+export const IMAGES_OPTIONS = {
+  ...OUTPUT_OPTIONS,
+  labels: text(
+    "SRC",
+    "labels.json ({key: int|int[]|name}), labels.csv (path,label), dirs (class folders), a " +
+      "Cholec80 phase/tool .txt, CholecT50 .json (detected by content); 'labels/{video}.json': " +
+      "one file per video folder",
+  ),
+  "label-stride": int("K", "image number N is annotation frame N*K (Cholec80/CholecT50 files)", {
+    min: 1,
+  }),
+  "label-field": choice(
+    "F",
+    "CholecT50 field: phase (default) | triplet | instrument | verb | target",
+    CHOLECT50_FIELDS,
+  ),
+  "on-missing-label": choice(
+    "MODE",
+    "with {video} labels, a video without a label file: error (default) | skip | none (no labels)",
+    ["error", "skip", "none"] as const,
+  ),
+  every: int("N", "keep images whose frame number is a multiple of N (before --shuffle/--shard)", {
+    min: 1,
+  }),
+  shuffle: flag("shuffle each epoch"),
+  seed: int("N", "shuffle seed", { default: 0 }),
+  epochs: int("N", "passes over the inputs (default 1)", { min: 1 }),
+  loop: flag("repeat forever"),
+  shard: custom(
+    "I/N",
+    "read shard I of N (disjoint, covering)",
+    (v) => (v === undefined ? undefined : parseShard(v)),
+  ),
+  "even-shards": flag("same count in every shard (drops the remainder) so DDP ranks never hang"),
+  start: int("N", "resume at position N", { default: 0 }),
+  limit: int("N", "stop after N positions"),
+  "on-error": choice(
+    "MODE",
+    "skip (report, count, go on) | fail (exit 1) on a corrupt JPEG",
+    ["skip", "fail"] as const,
+    { default: "skip" },
+  ),
+  prefetch: int("N", "inputs read and decoded ahead (bounds memory)", { default: 8, min: 1 }),
+  workers: custom(
+    "N",
+    `decode on N Web Workers (0: on the main thread; at most ${MAX_WORKERS})`,
+    (v, f) =>
+      v === undefined || v === "cores"
+        ? defaultWorkerCount()
+        : parseIntOption(f, v, 0, MAX_WORKERS),
+    { default: "cores" },
+  ),
+  unordered: flag("emit frames as they finish (with --workers)"),
+  decoder: choice("D", "auto (WASM SIMD, TypeScript fallback) | wasm | ts", DECODER_CHOICES, {
+    default: "auto",
+  }),
+  "max-pixels": int("N", "refuse larger images before allocating", {
+    default: DEFAULT_MAX_PIXELS,
+    min: 1,
+  }),
+  "max-scans": int("N", "refuse progressive files with more scans", {
+    default: DEFAULT_MAX_SCANS,
+    min: 1,
+  }),
+  orientation: flag("apply EXIF orientation (--no-orientation keeps stored pixels)", {
+    default: true,
+  }),
+  "dct-scale": flag(
+    "decode at 1/2, 1/4, 1/8 scale when --size is that small (--no-dct-scale: full decode)",
+    { default: true },
+  ),
+  ...PROGRESS_OPTIONS,
+};
 
 /** The `images` command's table. */
-export const IMAGES_SPEC: CommandSpec = {
+export const IMAGES_SPEC: CommandSpec<typeof IMAGES_OPTIONS> = {
   name: "images",
   positionals: "<file|folder|glob|->...",
   summary: "stream JPEG files, folders, globs or an MJPEG stream on stdin as raw RGB frames",
-  options: [
-    ...OUTPUT_OPTIONS,
-    {
-      name: "labels",
-      type: "string",
-      arg: "SRC",
-      help: "labels.json ({key: int|int[]|name}), labels.csv (path,label) or dirs (class folders)",
-    },
-    { name: "shuffle", type: "boolean", help: "shuffle each epoch" },
-    { name: "seed", type: "string", arg: "N", default: "0", help: "shuffle seed" },
-    { name: "epochs", type: "string", arg: "N", default: "1", help: "passes over the inputs" },
-    { name: "loop", type: "boolean", help: "repeat forever" },
-    { name: "shard", type: "string", arg: "I/N", help: "read shard I of N (disjoint, covering)" },
-    {
-      name: "even-shards",
-      type: "boolean",
-      help: "same count in every shard (drops the remainder) so DDP ranks never hang",
-    },
-    { name: "start", type: "string", arg: "N", default: "0", help: "resume at position N" },
-    { name: "limit", type: "string", arg: "N", help: "stop after N positions" },
-    {
-      name: "on-error",
-      type: "string",
-      arg: "MODE",
-      default: "skip",
-      help: "skip (report, count, go on) | fail (exit 1) on a corrupt JPEG",
-    },
-    {
-      name: "prefetch",
-      type: "string",
-      arg: "N",
-      default: "8",
-      help: "inputs read and decoded ahead (bounds memory)",
-    },
-    {
-      name: "workers",
-      type: "string",
-      arg: "N",
-      default: "cores",
-      help: "decode on N Web Workers (0: on the main thread)",
-    },
-    { name: "unordered", type: "boolean", help: "emit frames as they finish (with --workers)" },
-    {
-      name: "decoder",
-      type: "string",
-      arg: "D",
-      default: "auto",
-      help: "auto (WASM SIMD, TypeScript fallback) | wasm | ts",
-    },
-    {
-      name: "max-pixels",
-      type: "string",
-      arg: "N",
-      default: String(DEFAULT_MAX_PIXELS),
-      help: "refuse larger images before allocating",
-    },
-    {
-      name: "max-scans",
-      type: "string",
-      arg: "N",
-      default: String(DEFAULT_MAX_SCANS),
-      help: "refuse progressive files with more scans",
-    },
-    {
-      name: "orientation",
-      type: "boolean",
-      default: true,
-      help: "apply EXIF orientation (--no-orientation keeps stored pixels)",
-    },
-    {
-      name: "dct-scale",
-      type: "boolean",
-      default: true,
-      help: "decode at 1/2, 1/4, 1/8 scale when --size is that small (--no-dct-scale: full decode)",
-    },
-    ...PROGRESS_OPTIONS,
-  ],
+  options: IMAGES_OPTIONS,
   examples: [
     [
       "deno run --allow-read=./frames jsr:@framepipe/framepipe/cli images ./frames --size 853x480 | python3 train.py",
@@ -139,8 +166,8 @@ export const IMAGES_SPEC: CommandSpec = {
  * @returns The exit code.
  */
 export async function imagesCommand(args: string[]): Promise<number> {
-  const { values: v, positionals } = parseCommand(IMAGES_SPEC, args);
-  if (v.help) {
+  const { values: v, given, positionals, help } = parseCommand(IMAGES_SPEC, args);
+  if (help) {
     console.log(usage(IMAGES_SPEC));
     return 0;
   }
@@ -152,10 +179,20 @@ export async function imagesCommand(args: string[]): Promise<number> {
   if (positionals.includes("-") && positionals.length > 1) {
     throw new UsageError("- (stdin) cannot be combined with other inputs");
   }
-  const output = parseOutputOptions(v);
+  for (const f of ["label-stride", "label-field", "on-missing-label"] as const) {
+    if (v[f] !== undefined && v.labels === undefined) {
+      throw new UsageError(`--${f} applies to --labels; give --labels FILE too`);
+    }
+  }
+  if (v["on-missing-label"] !== undefined && !v.labels?.includes("{video}")) {
+    throw new UsageError(
+      "--on-missing-label applies to per-video labels (--labels 'labels/{video}.json')",
+    );
+  }
+  const output = parseOutputOptions(v, given);
+  checkTerminal(output);
   const log = new Logger(output.quiet);
   const progress = parseProgressOptions(v, output.quiet);
-  const onError = parseChoice("on-error", (v["on-error"] as string) ?? "skip", ["skip", "fail"]);
   const options: ImagesOptions = {
     width: output.width,
     height: output.height,
@@ -163,28 +200,30 @@ export async function imagesCommand(args: string[]): Promise<number> {
     layout: output.layout,
     resize: output.resize,
     fit: output.fit,
-    orientation: v.orientation !== false,
-    dctScale: v["dct-scale"] !== false,
-    maxPixels: parseIntOption("max-pixels", (v["max-pixels"] as string) ?? "50000000", 1),
-    maxScans: parseIntOption("max-scans", (v["max-scans"] as string) ?? "1000", 1),
-    labels: v.labels as string | undefined,
-    shuffle: v.shuffle === true,
-    seed: parseIntOption("seed", (v.seed as string) ?? "0"),
-    epochs: v.epochs !== undefined ? parseIntOption("epochs", v.epochs as string, 1) : undefined,
-    loop: v.loop === true,
-    shard: typeof v.shard === "string" ? parseShard(v.shard) : undefined,
-    evenShards: v["even-shards"] === true,
-    start: parseIntOption("start", (v.start as string) ?? "0"),
-    limit: v.limit !== undefined ? parseIntOption("limit", v.limit as string) : undefined,
-    onError,
-    prefetch: parseIntOption("prefetch", (v.prefetch as string) ?? "8", 1),
-    workers: v.workers === undefined || v.workers === "cores"
-      ? defaultWorkerCount()
-      : parseIntOption("workers", v.workers as string),
-    unordered: v.unordered === true,
+    orientation: v.orientation,
+    dctScale: v["dct-scale"],
+    maxPixels: v["max-pixels"],
+    maxScans: v["max-scans"],
+    labels: v.labels,
+    labelStride: v["label-stride"],
+    labelField: v["label-field"],
+    onMissingLabel: v["on-missing-label"],
+    every: v.every,
+    shuffle: v.shuffle,
+    seed: v.seed,
+    epochs: v.epochs,
+    loop: v.loop,
+    shard: v.shard,
+    evenShards: v["even-shards"],
+    start: v.start,
+    limit: v.limit,
+    onError: v["on-error"],
+    prefetch: v.prefetch,
+    workers: v.workers,
+    unordered: v.unordered,
     // stdout writes each frame completely before the next is asked for: recycle payloads
     reuseBuffers: (output.out === "-" || output.out === "stdout") && !output.net?.listen,
-    decoder: parseChoice("decoder", (v.decoder as string) ?? "auto", DECODER_CHOICES),
+    decoder: v.decoder,
     onNotice: (m) => log.info(m),
   };
   let reported = 0;
@@ -192,7 +231,25 @@ export async function imagesCommand(args: string[]): Promise<number> {
     if (reported++ < 50) log.warn(`skipped "${e.key}": ${e.reason}`);
     else if (reported === 51) log.warn("more inputs skipped; see the end-of-stream counts");
   };
+  let firstRepeat = "";
+  options.onRepeated = (e) => {
+    firstRepeat ||= `"${e.path}" is "${e.realPath}"${e.loop ? " (a symlink loop)" : ""}`;
+  };
   const src = await openImages(positionals, options);
+  if (src.stats.repeated > 0) {
+    log.warn(
+      `skipped ${src.stats.repeated} repeated path${
+        src.stats.repeated === 1 ? "" : "s"
+      } (each real file is read once): ${firstRepeat}`,
+    );
+  }
+  if (src.stats.noLabelFile > 0) {
+    log.warn(
+      `${src.stats.noLabelFile} images are in videos without a label file (${
+        v["on-missing-label"] === "skip" ? "left out" : "streamed without labels"
+      })`,
+    );
+  }
   if (src.stats.total === 0) {
     log.warn(`no inputs to read in ${positionals.join(" ")} (after --start/--limit/--shard)`);
   }
@@ -206,6 +263,9 @@ export async function imagesCommand(args: string[]): Promise<number> {
       errors: src.stats.errors,
       not_jpeg: src.stats.notJpeg,
       unlabelled: src.stats.unlabelled,
+      repeated: src.stats.repeated,
+      ...(v.every !== undefined ? { not_every: src.stats.notEvery } : {}),
+      ...(src.stats.noLabelFile > 0 ? { no_label_file: src.stats.noLabelFile } : {}),
     }),
     log,
     onFrame: (f) => payloadBytes += f.data.length,
@@ -224,6 +284,10 @@ export async function imagesCommand(args: string[]): Promise<number> {
   log.info(summaryLine(summary, payloadBytes));
   if (summary.frames === 0 && summary.skipped > 0) {
     log.error(`no frame could be produced: all ${summary.skipped} inputs were skipped`);
+    return 1;
+  }
+  if (summary.frames === 0 && positionals[0] === "-") {
+    log.error("no frame could be produced: stdin held no JPEG");
     return 1;
   }
   return 0;

@@ -5,45 +5,26 @@
  *
  * @module
  */
-import { FrameStreamError, readRecords, type StreamRecord } from "../formats/read_stream.ts";
-import { connectStream } from "../net/consumer.ts";
-import { resolveToken } from "../net/handshake.ts";
-import { isConsumerGone } from "../sinks/sink.ts";
-import { SourceError } from "../sources/errors.ts";
-import {
-  type CommandSpec,
-  parseCommand,
-  parseIntOption,
-  parsePositive,
-  usage,
-  UsageError,
-} from "./args.ts";
-import { Logger } from "./log.ts";
+import { RECORD_HEADER_SIZE } from "../formats/frame.ts";
+import type { StreamRecord } from "../formats/read_stream.ts";
 import { inspectRedis } from "../redis/inspect.ts";
+import { Logger } from "./log.ts";
+import { type CommandSpec, flag, int, parseCommand, usage, UsageError } from "./options.ts";
+import { openFrameStream, STREAM_INPUT_OPTIONS, streamRecords } from "./stream_input.ts";
+
+/** The `inspect` options. */
+export const INSPECT_OPTIONS = {
+  json: flag("print one JSON object instead of text"),
+  frames: int("N", "stop after N frames", { min: 1 }),
+  ...STREAM_INPUT_OPTIONS,
+};
 
 /** The `inspect` command's table. */
-export const INSPECT_SPEC: CommandSpec = {
+export const INSPECT_SPEC: CommandSpec<typeof INSPECT_OPTIONS> = {
   name: "inspect",
   positionals: "[-|FILE|tcp://HOST:PORT|tcps://HOST:PORT|redis://[USER@]HOST:PORT/STREAM]",
   summary: "summarise a frame stream from stdin, a file or a --listen server",
-  options: [
-    { name: "json", type: "boolean", help: "print one JSON object instead of text" },
-    { name: "frames", type: "string", arg: "N", help: "stop after N frames" },
-    {
-      name: "token",
-      type: "string",
-      arg: "T",
-      help: "token for a --listen server (prefer env FRAMEPIPE_TOKEN)",
-    },
-    { name: "ca", type: "string", arg: "FILE", help: "tcps://: trust this PEM CA certificate" },
-    {
-      name: "connect-timeout",
-      type: "string",
-      arg: "S",
-      default: "10",
-      help: "tcp://: retry a server that is not up yet this long (0: forever)",
-    },
-  ],
+  options: INSPECT_OPTIONS,
   examples: [
     ["framepipe images fixtures/frames --size 64x48 | framepipe inspect", "a pipe"],
     ["framepipe inspect frames.fpip --json", "a file, as JSON"],
@@ -136,7 +117,7 @@ export class StreamStats {
    */
   add(r: StreamRecord): void {
     const s = this.#s;
-    s.bytes += 56 + r.fields.metaLength + r.fields.payloadLength;
+    s.bytes += RECORD_HEADER_SIZE + r.fields.metaLength + r.fields.payloadLength;
     if (r.kind === "header") {
       s.producer = typeof r.meta.producer === "string" ? r.meta.producer : null;
       s.source = typeof r.meta.source === "string" ? r.meta.source : null;
@@ -239,46 +220,6 @@ export function formatInspect(s: InspectSummary): string {
   return lines.join("\n");
 }
 
-async function openInput(
-  src: string,
-  v: Record<string, unknown>,
-): Promise<{ readable: ReadableStream<Uint8Array>; close: () => void; name: string }> {
-  if (/^tcps?:\/\//i.test(src)) {
-    const token = resolveToken(v.token as string | undefined);
-    const t = (v["connect-timeout"] as string | undefined) ?? "10";
-    const c = await connectStream(src, {
-      token: token?.token,
-      ca: v.ca as string | undefined,
-      connectTimeoutMs: t.trim() === "0" ? 0 : parsePositive("connect-timeout", t) * 1000,
-    });
-    return { readable: c.readable, close: () => c.close(), name: c.url };
-  }
-  if (v.token !== undefined || v.ca !== undefined) {
-    throw new UsageError("--token and --ca apply to tcp:// and tcps:// sources");
-  }
-  if (src === "-") return { readable: Deno.stdin.readable, close: () => {}, name: "stdin" };
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(src);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotCapable) {
-      throw new SourceError(`cannot read "${src}": run with --allow-read=${src}`, { cause: err });
-    }
-    throw new SourceError(`cannot read "${src}": ${(err as Error).message}`, { cause: err });
-  }
-  return {
-    readable: file.readable,
-    close: () => {
-      try {
-        file.close();
-      } catch {
-        // the readable closed it
-      }
-    },
-    name: src,
-  };
-}
-
 /**
  * Run `framepipe inspect`.
  *
@@ -286,8 +227,8 @@ async function openInput(
  * @returns The exit code.
  */
 export async function inspectCommand(args: string[]): Promise<number> {
-  const { values: v, positionals } = parseCommand(INSPECT_SPEC, args);
-  if (v.help) {
+  const { values: v, given, positionals, help } = parseCommand(INSPECT_SPEC, args);
+  if (help) {
     console.log(usage(INSPECT_SPEC));
     return 0;
   }
@@ -296,36 +237,26 @@ export async function inspectCommand(args: string[]): Promise<number> {
   }
   if (/^rediss?:\/\//i.test(positionals[0] ?? "")) {
     // a framepipe Redis stream (src/redis/inspect.ts): described, not consumed
-    const t = (v["connect-timeout"] as string | undefined) ?? "10";
     return await inspectRedis(positionals[0], {
-      json: v.json === true,
-      ca: v.ca as string | undefined,
-      connectTimeoutMs: t.trim() === "0" ? 0 : parsePositive("connect-timeout", t) * 1000,
+      json: v.json,
+      ca: v.ca,
+      connectTimeoutMs: v["connect-timeout"],
     });
   }
-  const limit = v.frames !== undefined ? parseIntOption("frames", v.frames as string, 1) : Infinity;
+  const limit = v.frames ?? Infinity;
   const log = new Logger();
-  const input = await openInput(positionals[0] ?? "-", v);
+  const input = await openFrameStream(positionals[0] ?? "-", v, given);
   const stats = new StreamStats();
-  let failure: string | undefined;
   let frames = 0;
   try {
-    for await (const r of readRecords(input.readable)) {
+    for await (const r of streamRecords(input)) {
       stats.add(r);
       if (r.kind === "frame" && ++frames >= limit) break;
     }
-  } catch (err) {
-    if (err instanceof FrameStreamError) failure = `${input.name}: ${err.message}`;
-    else if (isConsumerGone(err)) failure = `${input.name}: the connection was reset`;
-    else throw err;
   } finally {
     input.close();
   }
   const s = stats.summary();
-  if (failure) {
-    log.error(failure);
-    return 1;
-  }
   console.log(v.json ? JSON.stringify(s) : formatInspect(s));
   if (!s.complete && limit === Infinity) {
     log.error(`${input.name}: stream cut short (no end-of-stream record)`);

@@ -1,26 +1,19 @@
 /**
- * The `framepipe` command line: subcommand dispatch, help, version, and the mapping from
- * errors to one stderr line and an exit code (0 ok, 1 data error, 2 usage or setup error).
+ * The `framepipe` command line: the command table, help, version, and the mapping from an
+ * error's kind to one stderr line and an exit code (0 ok, 1 data error, 2 usage or setup
+ * error, 70 internal error).
  *
  * @module
  */
-import { JpegError } from "../decode/types.ts";
 import { PRODUCER } from "../formats/writers.ts";
-import { LabelError } from "../labels/labels.ts";
-import { DecodeFailedError } from "../pipeline/images.ts";
-import { SourceError } from "../sources/errors.ts";
-import { StreamSplitError } from "../sources/mjpeg_split.ts";
-import { SinkError } from "../sinks/open_sink.ts";
-import { suggest, UsageError } from "./args.ts";
-import { imagesCommand } from "./images.ts";
 import { captureCommand } from "./capture.ts";
-import { srtServeCommand } from "./srt_serve.ts";
-import { CaptureSetupError } from "../capture/errors.ts";
+import { decodeServerCommand } from "./decode_server.ts";
+import { imagesCommand } from "./images.ts";
 import { inspectCommand } from "./inspect.ts";
-import { NetworkError } from "../net/errors.ts";
-import { RedisSetupError } from "../redis/errors.ts";
 import { Logger } from "./log.ts";
+import { EXIT_CODES_LINE, suggest, UsageError } from "./options.ts";
 import { previewCommand } from "./preview.ts";
+import { srtServeCommand } from "./srt_serve.ts";
 
 /** A subcommand: its one-line summary and its runner. */
 export interface Command {
@@ -30,8 +23,8 @@ export interface Command {
   run: (args: string[]) => Promise<number>;
 }
 
-/** Registered subcommands (other modules add theirs with {@linkcode registerCommand}). */
-export const COMMANDS = new Map<string, Command>([
+/** The subcommands, in the order `framepipe --help` lists them. */
+export const COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
   ["images", {
     summary: "stream JPEG files, folders, globs or stdin as raw RGB frames",
     run: imagesCommand,
@@ -40,42 +33,46 @@ export const COMMANDS = new Map<string, Command>([
     summary: "summarise a frame stream from stdin, a file or a --listen server (tcp://)",
     run: inspectCommand,
   }],
+  ["decode-server", {
+    summary: "decode files on request for Python (JSON lines in, frame records out)",
+    run: decodeServerCommand,
+  }],
+  ["capture", {
+    summary: "stream a live camera (srt://, rtsp://, udp://), a video file or stdin via ffmpeg",
+    run: captureCommand,
+  }],
+  ["srt-serve", {
+    summary: "serve JPEGs, a video or a test pattern as a local SRT camera (for testing)",
+    run: srtServeCommand,
+  }],
+  ["preview", {
+    summary:
+      "write a contact sheet PNG of a folder, a capture or a frame stream (check at a glance)",
+    run: previewCommand,
+  }],
 ]);
 
+/** What an error's `kind` field says about whose problem it is. */
+export type ErrorKind = "usage" | "setup" | "data" | "internal";
+
+/** Exit code per error kind. */
+export const EXIT_CODES: Readonly<Record<ErrorKind, number>> = Object.freeze({
+  usage: 2,
+  setup: 2,
+  data: 1,
+  internal: 70,
+});
+
 /**
- * Add a subcommand.
+ * The kind an error declares (`readonly kind = "setup"` on its class), else `internal`.
  *
- * @param name Its name.
- * @param command Summary and runner.
+ * @param err Any thrown value.
+ * @returns Its kind.
  */
-export function registerCommand(name: string, command: Command): void {
-  COMMANDS.set(name, command);
+export function errorKind(err: unknown): ErrorKind {
+  const k = (err as { kind?: unknown } | null)?.kind;
+  return typeof k === "string" && Object.hasOwn(EXIT_CODES, k) ? k as ErrorKind : "internal";
 }
-
-/** Errors that are the user's to fix (exit code 2). */
-const SETUP_ERRORS = [UsageError, SourceError, SinkError, LabelError];
-
-/** Setup error classes other modules add (capture, network, redis). */
-export const EXTRA_SETUP_ERRORS: (new (...a: never[]) => Error)[] = [NetworkError];
-
-// Live capture (src/capture): `capture`, `srt-serve`, and its setup errors (exit 2).
-registerCommand("capture", {
-  summary: "stream a live camera (srt://, rtsp://, udp://), a video file or stdin via ffmpeg",
-  run: captureCommand,
-});
-registerCommand("srt-serve", {
-  summary: "serve JPEGs, a video or a test pattern as a local SRT camera (for testing)",
-  run: srtServeCommand,
-});
-EXTRA_SETUP_ERRORS.push(CaptureSetupError);
-
-registerCommand("preview", {
-  summary: "write a contact sheet PNG of a folder, a capture or a frame stream (check at a glance)",
-  run: previewCommand,
-});
-
-// Redis Streams (src/redis): URL, credentials/ACL, unreachable server, frame too large (exit 2).
-EXTRA_SETUP_ERRORS.push(RedisSetupError);
 
 function help(): string {
   const w = Math.max(...[...COMMANDS.keys()].map((k) => k.length)) + 2;
@@ -93,7 +90,8 @@ function help(): string {
     "  framepipe images ./frames --size 853x480 | python3 train.py",
     "  framepipe images ./frames --labels phases.json --format raw > frames.u8",
     "",
-    "Exit codes: 0 ok, 1 data error, 2 usage or setup error.",
+    EXIT_CODES_LINE,
+    "Add --debug (before or after the command) for the stack of an internal error.",
   ].join("\n");
 }
 
@@ -105,11 +103,13 @@ function help(): string {
  * @example
  * ```ts
  * import { main } from "./main.ts";
- * Deno.exit(await main(["images", "fixtures/frames", "--size", "64x48"]));
+ * Deno.exit(await main(["images", "fixtures/frames", "--size", "64x48", "--out", "-"]));
  * ```
  */
 export async function main(args: string[]): Promise<number> {
   const log = new Logger();
+  const debug = args.includes("--debug");
+  if (debug) args = args.filter((a) => a !== "--debug");
   const [name, ...rest] = args;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     console.log(help());
@@ -129,42 +129,45 @@ export async function main(args: string[]): Promise<number> {
     }
     return await cmd.run(rest);
   } catch (err) {
-    return reportError(err, log);
+    return reportError(err, log, debug);
   }
 }
 
 /**
- * Print one line for an error and pick the exit code. Unknown errors are bugs: they get a stack.
+ * Print one line for an error and return the exit code its kind gives. Errors without a kind
+ * are bugs: one `internal error` line (the stack with `--debug`), exit 70.
  *
  * @param err The error.
  * @param log Where to print.
+ * @param debug Print the stack of an internal error.
  * @returns The exit code.
  */
-export function reportError(err: unknown, log: Logger): number {
-  if ([...SETUP_ERRORS, ...EXTRA_SETUP_ERRORS].some((c) => err instanceof c)) {
-    log.error((err as Error).message);
-    return 2;
-  }
+export function reportError(err: unknown, log: Logger, debug = false): number {
   if (err instanceof Deno.errors.NotCapable) {
     log.error(
-      `${err.message.replace(/, run again with.*$/, "")}: a Deno permission is missing; ${
+      `${oneLine(err.message.replace(/, run again with.*$/s, ""))}: a Deno permission is missing; ${
         permissionHint(err.message)
       }`,
     );
     return 2;
   }
-  if (
-    err instanceof DecodeFailedError || err instanceof JpegError || err instanceof StreamSplitError
-  ) {
-    log.error((err as Error).message);
-    return 1;
+  const kind = errorKind(err);
+  const message = err instanceof Error ? err.message : String(err);
+  if (kind !== "internal") {
+    log.error(oneLine(message));
+    return EXIT_CODES[kind];
   }
-  log.error(
-    `internal error (a bug; please report it with this trace): ${
-      (err as Error)?.stack ?? String(err)
-    }`,
+  log.raw(
+    `framepipe: internal error: ${oneLine(message)} (a bug; please report it${
+      debug ? "" : "; --debug prints the stack"
+    })\n`,
   );
-  return 70;
+  if (debug) log.raw(`${(err as Error)?.stack ?? String(err)}\n`);
+  return EXIT_CODES.internal;
+}
+
+function oneLine(s: string): string {
+  return s.split("\n").map((l) => l.trim()).filter((l) => l !== "").join(" ");
 }
 
 function permissionHint(message: string): string {

@@ -8,96 +8,77 @@
 import { CaptureError } from "../capture/errors.ts";
 import { CaptureSource } from "../capture/source.ts";
 import type { Frame } from "../formats/frame.ts";
-import { readRecords } from "../formats/read_stream.ts";
-import { connectStream } from "../net/consumer.ts";
-import { resolveToken } from "../net/handshake.ts";
 import { openImages } from "../pipeline/images.ts";
 import { ContactSheet } from "../preview/sheet.ts";
-import { SinkError } from "../sinks/open_sink.ts";
-import { describeFsError } from "../sources/errors.ts";
-import { FIT_MODES } from "../transform/resize.ts";
+import { SinkError } from "../sinks/options.ts";
+import { RENDER_OPTIONS } from "./common.ts";
+import { Logger } from "./log.ts";
 import {
+  choice,
   type CommandSpec,
-  parseChoice,
+  flag,
+  int,
+  MAX_OUTPUT_PIXELS,
+  type OptionValues,
   parseCommand,
-  parseIntOption,
-  parsePositive,
-  parseSize,
+  positive,
+  size,
+  text,
   usage,
   UsageError,
-  type Values,
-} from "./args.ts";
-import { Logger } from "./log.ts";
+} from "./options.ts";
+import {
+  isTcpSource,
+  openFrameStream,
+  STREAM_INPUT_OPTIONS,
+  streamRecords,
+} from "./stream_input.ts";
 
 /** Where `preview` reads frames from. */
 export type PreviewSourceKind = "images" | "capture" | "stream";
 
+/** The `preview` options. */
+export const PREVIEW_OPTIONS = {
+  out: text("FILE", "the PNG to write (- for stdout)", { short: "o", default: "preview.png" }),
+  frames: int("N", "tiles", { short: "n", default: 16, min: 1 }),
+  cols: int("C", "tiles per row (default: a square grid)", { min: 1 }),
+  tile: size("tile size; frames are scaled to fit (aspect kept)", { default: "160x120" }),
+  from: choice(
+    "KIND",
+    "auto | images | capture | stream (auto: - and tcp:// are streams, other URLs and videos capture, FPIP files streams)",
+    ["auto", "images", "capture", "stream"] as const,
+    { default: "auto" },
+  ),
+  labels: text("SRC", "images: labels file or dirs"),
+  size: { ...RENDER_OPTIONS.size, help: "images/capture: render at this size first" },
+  fit: { ...RENDER_OPTIONS.fit, help: "images/capture with --size: stretch | contain | cover" },
+  layout: { ...RENDER_OPTIONS.layout, help: "images/capture: chw | hwc" },
+  gray: { ...RENDER_OPTIONS.gray, help: "images/capture: one channel" },
+  start: int("N", "images: first position", { default: 0 }),
+  shuffle: flag("images: a random sample (with --seed)"),
+  seed: int("N", "images: shuffle seed", { default: 0 }),
+  fps: positive("N", "capture: subsample to N frames/s"),
+  ffmpeg: text("PATH", "capture: ffmpeg", { default: "ffmpeg" }),
+  "input-format": text("F", "capture: ffmpeg input format (-f)"),
+  "rtsp-transport": choice("T", "capture: rtsp:// transport tcp | udp", ["tcp", "udp"] as const, {
+    default: "tcp",
+  }),
+  ...STREAM_INPUT_OPTIONS,
+  "connect-timeout": {
+    ...STREAM_INPUT_OPTIONS["connect-timeout"],
+    help: "capture and tcp://: seconds to wait for the source (0: forever, tcp:// only)",
+  },
+  quiet: flag("no informational messages", { short: "q" }),
+};
+
+type PreviewValues = OptionValues<typeof PREVIEW_OPTIONS>;
+
 /** The `preview` command's table. */
-export const PREVIEW_SPEC: CommandSpec = {
+export const PREVIEW_SPEC: CommandSpec<typeof PREVIEW_OPTIONS> = {
   name: "preview",
   positionals: "<folder|file|glob...|capture-url|video|-|stream-file|tcp://HOST:PORT>",
   summary: "write a contact sheet PNG of the first frames of a source (check colours, labels)",
-  options: [
-    {
-      name: "out",
-      type: "string",
-      short: "o",
-      arg: "FILE",
-      default: "preview.png",
-      help: "the PNG to write (- for stdout)",
-    },
-    { name: "frames", type: "string", short: "n", arg: "N", default: "16", help: "tiles" },
-    { name: "cols", type: "string", arg: "C", help: "tiles per row (default: a square grid)" },
-    {
-      name: "tile",
-      type: "string",
-      arg: "WxH",
-      default: "160x120",
-      help: "tile size; frames are scaled to fit (aspect kept)",
-    },
-    {
-      name: "from",
-      type: "string",
-      arg: "KIND",
-      default: "auto",
-      help:
-        "auto | images | capture | stream (auto: - and tcp:// are streams, other URLs and videos capture, FPIP files streams)",
-    },
-    { name: "labels", type: "string", arg: "SRC", help: "images: labels file or dirs" },
-    { name: "size", type: "string", arg: "WxH", help: "images/capture: render at this size first" },
-    {
-      name: "fit",
-      type: "string",
-      arg: "MODE",
-      default: "stretch",
-      help: "images/capture with --size: stretch | contain | cover",
-    },
-    { name: "layout", type: "string", arg: "L", default: "chw", help: "images/capture: chw | hwc" },
-    { name: "gray", type: "boolean", help: "images/capture: one channel" },
-    { name: "start", type: "string", arg: "N", default: "0", help: "images: first position" },
-    { name: "shuffle", type: "boolean", help: "images: a random sample (with --seed)" },
-    { name: "seed", type: "string", arg: "N", default: "0", help: "images: shuffle seed" },
-    { name: "fps", type: "string", arg: "N", help: "capture: subsample to N frames/s" },
-    { name: "ffmpeg", type: "string", arg: "PATH", default: "ffmpeg", help: "capture: ffmpeg" },
-    { name: "input-format", type: "string", arg: "F", help: "capture: ffmpeg input format (-f)" },
-    {
-      name: "rtsp-transport",
-      type: "string",
-      arg: "T",
-      default: "tcp",
-      help: "capture: rtsp:// transport tcp | udp",
-    },
-    {
-      name: "connect-timeout",
-      type: "string",
-      arg: "S",
-      default: "10",
-      help: "capture and tcp://: seconds to wait for the source",
-    },
-    { name: "token", type: "string", arg: "T", help: "tcp://: token (prefer env FRAMEPIPE_TOKEN)" },
-    { name: "ca", type: "string", arg: "FILE", help: "tcps://: trust this PEM CA certificate" },
-    { name: "quiet", type: "boolean", short: "q", help: "no informational messages" },
-  ],
+  options: PREVIEW_OPTIONS,
   examples: [
     [
       "deno run --allow-read=fixtures --allow-write=docs cli.ts preview fixtures/frames --labels fixtures/phases.json -o docs/preview.png",
@@ -142,7 +123,7 @@ export async function previewSourceKind(
   if (from !== "auto") return from;
   if (inputs.length !== 1) return "images";
   const s = inputs[0];
-  if (s === "-" || /^tcps?:\/\//i.test(s)) return "stream";
+  if (s === "-" || isTcpSource(s)) return "stream";
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) return "capture";
   if (VIDEO_EXT.test(s)) return "capture";
   try {
@@ -167,18 +148,17 @@ interface Collected {
   describe: string;
 }
 
-async function fromImages(inputs: string[], v: Values, n: number): Promise<Collected> {
-  const size = typeof v.size === "string" ? parseSize("size", v.size) : undefined;
+async function fromImages(inputs: string[], v: PreviewValues, n: number): Promise<Collected> {
   const src = await openImages(inputs, {
-    width: size?.width,
-    height: size?.height,
-    fit: parseChoice("fit", (v.fit as string) ?? "stretch", FIT_MODES),
-    layout: parseChoice("layout", (v.layout as string) ?? "chw", ["chw", "hwc"] as const),
+    width: v.size?.width,
+    height: v.size?.height,
+    fit: v.fit,
+    layout: v.layout,
     channels: v.gray ? 1 : 3,
-    labels: v.labels as string | undefined,
-    start: parseIntOption("start", (v.start as string) ?? "0"),
-    shuffle: v.shuffle === true,
-    seed: parseIntOption("seed", (v.seed as string) ?? "0"),
+    labels: v.labels,
+    start: v.start,
+    shuffle: v.shuffle,
+    seed: v.seed,
     limit: n,
   });
   const frames: Frame[] = [];
@@ -189,24 +169,28 @@ async function fromImages(inputs: string[], v: Values, n: number): Promise<Colle
   return { frames, classes: src.header.classes, describe: src.header.source };
 }
 
-async function fromCapture(url: string, v: Values, n: number, log: Logger): Promise<Collected> {
-  const size = typeof v.size === "string" ? parseSize("size", v.size) : undefined;
+async function fromCapture(
+  url: string,
+  v: PreviewValues,
+  n: number,
+  log: Logger,
+): Promise<Collected> {
+  if (v["connect-timeout"] === 0) {
+    throw new UsageError("--connect-timeout 0 (forever) applies to tcp:// only; give seconds > 0");
+  }
   const cam = new CaptureSource({
     url,
-    ffmpeg: (v.ffmpeg as string) ?? "ffmpeg",
-    width: size?.width,
-    height: size?.height,
-    fit: parseChoice("fit", (v.fit as string) ?? "stretch", FIT_MODES),
-    layout: parseChoice("layout", (v.layout as string) ?? "chw", ["chw", "hwc"] as const),
+    ffmpeg: v.ffmpeg,
+    width: v.size?.width,
+    height: v.size?.height,
+    fit: v.fit,
+    layout: v.layout,
     channels: v.gray ? 1 : 3,
-    fps: v.fps !== undefined ? parsePositive("fps", v.fps as string) : undefined,
+    fps: v.fps,
     frames: n,
-    connectTimeout: parsePositive("connect-timeout", (v["connect-timeout"] as string) ?? "10"),
-    inputFormat: v["input-format"] as string | undefined,
-    rtspTransport: parseChoice("rtsp-transport", (v["rtsp-transport"] as string) ?? "tcp", [
-      "tcp",
-      "udp",
-    ]),
+    connectTimeout: v["connect-timeout"] / 1000,
+    inputFormat: v["input-format"],
+    rtspTransport: v["rtsp-transport"],
     log,
   });
   const frames: Frame[] = [];
@@ -222,48 +206,18 @@ async function fromCapture(url: string, v: Values, n: number, log: Logger): Prom
   return { frames, classes: [], describe: `capture ${cam.key}` };
 }
 
-async function openStream(
+async function fromStream(
   src: string,
-  v: Values,
-): Promise<{ readable: ReadableStream<Uint8Array>; close: () => void; name: string }> {
-  if (/^tcps?:\/\//i.test(src)) {
-    const token = resolveToken(v.token as string | undefined);
-    const t = (v["connect-timeout"] as string | undefined) ?? "10";
-    const c = await connectStream(src, {
-      token: token?.token,
-      ca: v.ca as string | undefined,
-      connectTimeoutMs: parsePositive("connect-timeout", t) * 1000,
-    });
-    return { readable: c.readable, close: () => c.close(), name: c.url };
-  }
-  if (src === "-") return { readable: Deno.stdin.readable, close: () => {}, name: "stdin" };
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(src);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotCapable) throw err;
-    throw describeFsError(err, src);
-  }
-  return {
-    readable: file.readable,
-    close: () => {
-      try {
-        file.close();
-      } catch {
-        // the readable closed it
-      }
-    },
-    name: src,
-  };
-}
-
-async function fromStream(src: string, v: Values, n: number): Promise<Collected> {
-  const input = await openStream(src, v);
+  v: PreviewValues,
+  given: Set<string>,
+  n: number,
+): Promise<Collected> {
+  const input = await openFrameStream(src, v, given);
   const frames: Frame[] = [];
   let classes: string[] = [];
   let describe = input.name;
   try {
-    for await (const r of readRecords(input.readable)) {
+    for await (const r of streamRecords(input)) {
       if (r.kind === "header") {
         classes = Array.isArray(r.meta.classes) ? r.meta.classes.map(String) : [];
         if (typeof r.meta.source === "string") describe = `${r.meta.source} via ${input.name}`;
@@ -312,8 +266,8 @@ export function captionFor(f: Frame, classes: string[]): string[] {
  * @returns The exit code.
  */
 export async function previewCommand(args: string[]): Promise<number> {
-  const { values: v, positionals } = parseCommand(PREVIEW_SPEC, args);
-  if (v.help) {
+  const { values: v, given, positionals, help } = parseCommand(PREVIEW_SPEC, args);
+  if (help) {
     console.log(usage(PREVIEW_SPEC));
     return 0;
   }
@@ -322,17 +276,19 @@ export async function previewCommand(args: string[]): Promise<number> {
       "preview needs a source: a folder, files, a glob, a capture URL, - or tcp://HOST:PORT (see framepipe preview --help)",
     );
   }
-  const log = new Logger(v.quiet === true);
-  const n = parseIntOption("frames", (v.frames as string) ?? "16", 1);
-  const cols = v.cols !== undefined ? parseIntOption("cols", v.cols as string, 1) : undefined;
-  const tile = parseSize("tile", (v.tile as string) ?? "160x120");
-  const out = (v.out as string) ?? "preview.png";
-  const from = parseChoice(
-    "from",
-    (v.from as string) ?? "auto",
-    ["auto", "images", "capture", "stream"] as const,
-  );
-  const kind = await previewSourceKind(positionals, from);
+  const log = new Logger(v.quiet);
+  const n = v.frames;
+  const cols = v.cols;
+  const tile = v.tile;
+  const out = v.out;
+  const sheetPixels = n * tile.width * tile.height;
+  if (sheetPixels > MAX_OUTPUT_PIXELS) {
+    throw new UsageError(
+      `--tile ${tile.width}x${tile.height} with --frames ${n} makes a sheet of ${sheetPixels} ` +
+        `pixels, over the limit of ${MAX_OUTPUT_PIXELS}; use a smaller --tile or fewer --frames`,
+    );
+  }
+  const kind = await previewSourceKind(positionals, v.from);
   if (kind !== "images" && positionals.length > 1) {
     throw new UsageError(`preview reads one ${kind} source, got ${positionals.length}`);
   }
@@ -342,7 +298,7 @@ export async function previewCommand(args: string[]): Promise<number> {
       ? await fromImages(positionals, v, n)
       : kind === "capture"
       ? await fromCapture(positionals[0], v, n, log)
-      : await fromStream(positionals[0], v, n);
+      : await fromStream(positionals[0], v, given, n);
   } catch (err) {
     if (err instanceof CaptureError) {
       log.error(err.message);

@@ -10,31 +10,26 @@
  * @module
  */
 import type { StreamSummary } from "../formats/frame.ts";
-import { type OptionSpec, parsePositive, UsageError, type Values } from "./args.ts";
 import type { Logger } from "./log.ts";
+import { autoFlag, custom, type OptionValues, positive, UsageError } from "./options.ts";
 
 /** Progress options shared by `images` and `capture`. */
-export const PROGRESS_OPTIONS: OptionSpec[] = [
-  {
-    name: "progress",
-    type: "boolean",
-    help:
-      "progress line on stderr (default: on when stderr is a terminal and not --quiet; --no-progress: off)",
-  },
-  {
-    name: "stats",
-    type: "string",
-    arg: "FMT",
-    help: 'json: one {"type":"stats",...} line on stderr per --stats-interval, then a summary',
-  },
-  {
-    name: "stats-interval",
-    type: "string",
-    arg: "S",
-    default: "1",
-    help: "seconds between --stats lines",
-  },
-];
+export const PROGRESS_OPTIONS = {
+  progress: autoFlag(
+    "progress line on stderr (default: on when stderr is a terminal and not --quiet; --no-progress: off)",
+  ),
+  stats: custom(
+    "FMT",
+    'json: one {"type":"stats",...} line on stderr per --stats-interval, then a summary',
+    (v, f) => {
+      if (v !== undefined && v !== "json") {
+        throw new UsageError(`${f} "${v}" is not supported; use ${f} json`);
+      }
+      return v;
+    },
+  ),
+  "stats-interval": positive("S", "seconds between --stats lines", { default: 1 }),
+};
 
 /** What to report, decided from the options and the terminal. */
 export interface ProgressSettings {
@@ -91,32 +86,24 @@ export interface ProgressSnapshot {
 /**
  * Decide what to report.
  *
- * @param v Parsed values (`progress`, `stats`, `stats-interval`).
+ * @param v Parsed values of {@linkcode PROGRESS_OPTIONS}.
  * @param quiet `--quiet` was given (turns the line off unless `--progress` forces it).
  * @param isTerminal Whether stderr is a terminal (default: ask Deno).
  * @returns The settings.
- * @throws {import("./args.ts").UsageError} a bad `--stats` or `--stats-interval`.
  * @example
  * ```ts
  * import { parseProgressOptions } from "./progress.ts";
- * parseProgressOptions({ stats: "json" }, false, false); // { line: false, json: true, intervalS: 1 }
+ * parseProgressOptions({ progress: undefined, stats: "json", "stats-interval": 1 }, false, false);
+ * // { line: false, json: true, intervalS: 1 }
  * ```
  */
 export function parseProgressOptions(
-  v: Values,
+  v: OptionValues<typeof PROGRESS_OPTIONS>,
   quiet: boolean,
   isTerminal: boolean = stderrIsTerminal(),
 ): ProgressSettings {
-  const stats = v.stats as string | undefined;
-  if (stats !== undefined && stats !== "json") {
-    throw new UsageError(`--stats "${stats}" is not supported; use --stats json`);
-  }
-  const line = v.progress === true ? true : v.progress === false ? false : isTerminal && !quiet;
-  return {
-    line,
-    json: stats === "json",
-    intervalS: parsePositive("stats-interval", (v["stats-interval"] as string) ?? "1"),
-  };
+  const line = v.progress ?? (isTerminal && !quiet);
+  return { line, json: v.stats === "json", intervalS: v["stats-interval"] };
 }
 
 function stderrIsTerminal(): boolean {

@@ -4,65 +4,54 @@
  * @module
  */
 import { serveSrt } from "../capture/srt_serve.ts";
+import { Logger } from "./log.ts";
 import {
+  choice,
   type CommandSpec,
-  parseChoice,
+  flag,
+  int,
   parseCommand,
-  parseIntOption,
-  parsePositive,
-  parseSize,
+  positive,
+  size,
+  text,
   usage,
   UsageError,
-} from "./args.ts";
-import { Logger } from "./log.ts";
+} from "./options.ts";
+import { handleSignals } from "./signals.ts";
+
+/** The `srt-serve` options. */
+export const SRT_SERVE_OPTIONS = {
+  port: int("N", "SRT port", { default: 9999, min: 1, max: 65535 }),
+  host: text("H", "address to listen on (listener) or to call (caller)", { default: "127.0.0.1" }),
+  fps: positive(
+    "N",
+    "frames per second (default 1 for slideshows, 30 for --testsrc, native for videos)",
+  ),
+  size: size("output size", { default: "1920x1080" }),
+  loop: flag("repeat the inputs forever"),
+  testsrc: flag("serve ffmpeg's testsrc2 pattern (no inputs)"),
+  "passphrase-env": text(
+    "VAR",
+    "encrypt with the passphrase in environment variable VAR (needs --allow-env=VAR)",
+  ),
+  latency: positive("MS", "SRT latency in milliseconds"),
+  mode: choice(
+    "M",
+    "listener (like a camera / OBS: capture calls it) | caller (pushes to a capture listener)",
+    ["listener", "caller"] as const,
+    { default: "listener" },
+  ),
+  once: flag("serve one peer, then exit"),
+  ffmpeg: text("PATH", "the ffmpeg program", { default: "ffmpeg" }),
+  quiet: flag("no informational messages", { short: "q" }),
+};
 
 /** The `srt-serve` command's table. */
-export const SRT_SERVE_SPEC: CommandSpec = {
+export const SRT_SERVE_SPEC: CommandSpec<typeof SRT_SERVE_OPTIONS> = {
   name: "srt-serve",
   positionals: "<images|folder|video>... | --testsrc",
   summary: "serve JPEGs (a slideshow), a video or a test pattern as a local SRT camera",
-  options: [
-    { name: "port", type: "string", arg: "N", default: "9999", help: "SRT port" },
-    {
-      name: "host",
-      type: "string",
-      arg: "H",
-      default: "127.0.0.1",
-      help: "address to listen on (listener) or to call (caller)",
-    },
-    {
-      name: "fps",
-      type: "string",
-      arg: "N",
-      help: "frames per second (default 1 for slideshows, 30 for --testsrc, native for videos)",
-    },
-    { name: "size", type: "string", arg: "WxH", default: "1920x1080", help: "output size" },
-    { name: "loop", type: "boolean", help: "repeat the inputs forever" },
-    { name: "testsrc", type: "boolean", help: "serve ffmpeg's testsrc2 pattern (no inputs)" },
-    {
-      name: "passphrase-env",
-      type: "string",
-      arg: "VAR",
-      help: "encrypt with the passphrase in environment variable VAR (needs --allow-env=VAR)",
-    },
-    {
-      name: "latency",
-      type: "string",
-      arg: "MS",
-      help: "SRT latency in milliseconds",
-    },
-    {
-      name: "mode",
-      type: "string",
-      arg: "M",
-      default: "listener",
-      help:
-        "listener (like a camera / OBS: capture calls it) | caller (pushes to a capture listener)",
-    },
-    { name: "once", type: "boolean", help: "serve one peer, then exit" },
-    { name: "ffmpeg", type: "string", arg: "PATH", default: "ffmpeg", help: "the ffmpeg program" },
-    { name: "quiet", type: "boolean", short: "q", help: "no informational messages" },
-  ],
+  options: SRT_SERVE_OPTIONS,
   examples: [
     [
       "deno run --allow-read=./frames --allow-run=ffmpeg cli.ts srt-serve ./frames --loop",
@@ -79,6 +68,8 @@ export const SRT_SERVE_SPEC: CommandSpec = {
   ],
   notes: [
     "JPEGs are piped to ffmpeg's stdin (no temp files). ffmpeg is restarted when a peer leaves.",
+    "Exit code 1: nothing to serve (only empty JPEGs), or --mode caller --once found no listener;",
+    "2: a bad --host or --port, ffmpeg missing.",
   ],
 };
 
@@ -89,22 +80,21 @@ export const SRT_SERVE_SPEC: CommandSpec = {
  * @returns The exit code.
  */
 export async function srtServeCommand(args: string[]): Promise<number> {
-  const { values: v, positionals } = parseCommand(SRT_SERVE_SPEC, args);
-  if (v.help) {
+  const { values: v, positionals, help } = parseCommand(SRT_SERVE_SPEC, args);
+  if (help) {
     console.log(usage(SRT_SERVE_SPEC));
     return 0;
   }
-  const testsrc = v.testsrc === true;
+  const testsrc = v.testsrc;
   if (!testsrc && positionals.length === 0) {
     throw new UsageError(
       "srt-serve needs JPEG files, folders or a video (or --testsrc); see framepipe srt-serve --help",
     );
   }
-  const log = new Logger(v.quiet === true);
-  const size = parseSize("size", (v.size as string) ?? "1920x1080");
+  const log = new Logger(v.quiet);
   let passphrase: string | undefined;
-  if (typeof v["passphrase-env"] === "string") {
-    const name = v["passphrase-env"];
+  const name = v["passphrase-env"];
+  if (name !== undefined) {
     passphrase = Deno.env.get(name);
     if (!passphrase) {
       throw new UsageError(`--passphrase-env ${name}: the environment variable ${name} is empty`);
@@ -116,34 +106,27 @@ export async function srtServeCommand(args: string[]): Promise<number> {
     }
   }
   const stop = new AbortController();
-  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  const onSignal = () => {
-    log.info("signal received: stopping");
-    stop.abort();
-  };
-  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  const unlisten = handleSignals(stop, log, "stopping");
   try {
     await serveSrt({
       inputs: positionals,
       testsrc,
-      port: parseIntOption("port", (v.port as string) ?? "9999", 1),
-      host: (v.host as string) ?? "127.0.0.1",
-      fps: v.fps !== undefined ? parsePositive("fps", v.fps as string) : undefined,
-      width: size.width,
-      height: size.height,
-      loop: v.loop === true,
+      port: v.port,
+      host: v.host,
+      fps: v.fps,
+      width: v.size.width,
+      height: v.size.height,
+      loop: v.loop,
       passphrase,
-      latencyMs: v.latency !== undefined
-        ? parsePositive("latency", v.latency as string)
-        : undefined,
-      mode: parseChoice("mode", (v.mode as string) ?? "listener", ["listener", "caller"] as const),
-      ffmpeg: (v.ffmpeg as string) ?? "ffmpeg",
-      once: v.once === true,
+      latencyMs: v.latency,
+      mode: v.mode,
+      ffmpeg: v.ffmpeg,
+      once: v.once,
       signal: stop.signal,
       log,
     });
   } finally {
-    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+    unlisten();
   }
   return 0;
 }

@@ -26,6 +26,8 @@ export interface StreamRecord {
 
 /** A malformed or truncated stream. */
 export class FrameStreamError extends Error {
+  /** Exit-code kind: bad data. */
+  readonly kind = "data";
   /**
    * Make the error.
    *

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { writeAll } from "../sinks/writer_sink.ts";
+import { writeAll } from "../util/io.ts";
 import { AuthError, NetworkError } from "./errors.ts";
 
 /** Start of the hello line. */

@@ -1,93 +1,67 @@
 /**
- * Open a sink from a `--out` destination.
+ * Open a destination by name: `-` (stdout), a file path, `tcp://` / `tcps://` (a consumer that
+ * listens), `redis://` / `rediss://` (a Redis stream), or serving consumers (`net.listen`).
+ * One static table ({@linkcode SINK_SCHEMES}) that the library and the CLI share.
  *
  * @module
  */
-import type { WireFormat } from "../formats/writers.ts";
-import type { NetOptions } from "../net/options.ts";
-import type { RedisOutOptions } from "../redis/options.ts";
-import type { FrameSink } from "./sink.ts";
+import { openRedisSink } from "./redis.ts";
+import { type OpenSinkOptions, SinkError } from "./options.ts";
+import type { FrameSink } from "../formats/sink.ts";
+import { openTcpClient, openTcpServer } from "./tcp.ts";
 import { stdoutSink, WriterSink } from "./writer_sink.ts";
 
-/** A `--out` destination that cannot be opened (CLI exit code 2). */
-export class SinkError extends Error {
-  /**
-   * @param message What is wrong and what to do.
-   * @param options Standard error options.
-   */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "SinkError";
-  }
-}
+/** Opens the sink for a destination URL of its scheme. */
+export type SinkFactory = (dest: string, options: OpenSinkOptions) => Promise<FrameSink>;
 
-/** Options for {@linkcode openSink}. */
-export interface OpenSinkOptions {
-  /** Wire format. */
-  format: WireFormat;
-  /** Network options (`--listen`, token, TLS, ...), read by the `tcp:`/`listen:` factories. */
-  net?: NetOptions;
-  /** `--out redis://` options (`--maxlen`, `--max-lag`, ...), read by the `redis:` factory. */
-  redis?: RedisOutOptions;
-  /** Where sinks that talk to peers report connections and drops. */
-  log?: { info(msg: string): void; warn(msg: string): void };
-  /** Aborted on SIGINT/SIGTERM: sinks stop waiting for peers. */
-  signal?: AbortSignal;
-}
-
-/** A sink factory for a URL scheme (`tcp:`, `redis:`, ...), registered by the sink modules. */
-export type SinkFactory = (url: URL, options: OpenSinkOptions) => Promise<FrameSink>;
-
-const factories = new Map<string, SinkFactory>();
+/** Destination URL schemes (with the colon) and what opens them. */
+export const SINK_SCHEMES: Readonly<Record<string, SinkFactory>> = Object.freeze({
+  "tcp:": openTcpClient,
+  "tcps:": openTcpClient,
+  "redis:": openRedisSink,
+  "rediss:": openRedisSink,
+});
 
 /**
- * Register a factory for a URL scheme.
- *
- * @param scheme Scheme with the colon, e.g. `tcp:`.
- * @param factory Opens the sink.
- */
-export function registerSink(scheme: string, factory: SinkFactory): void {
-  factories.set(scheme, factory);
-}
-
-/**
- * Open `-`/`stdout`, a file path, or a registered URL scheme.
+ * Open `-`/`stdout`, a file path or a URL of {@linkcode SINK_SCHEMES}; with `options.net.listen`,
+ * serve the stream to every consumer that connects instead (`dest` must then be `-`).
  *
  * @param dest The destination.
- * @param options Format.
- * @returns The sink.
+ * @param options Format, network and Redis settings, log, signal.
+ * @returns The sink (network sinks connect or listen on `start`).
  * @throws {SinkError} unknown scheme, unwritable file.
- * @example
+ * @example Stream to a consumer listening on TCP
+ * ```ts ignore
+ * import { openSink } from "./open_sink.ts";
+ * const sink = await openSink("tcp://127.0.0.1:9000", { format: "frame" });
+ * ```
+ * @example Standard output
  * ```ts
  * import { openSink } from "./open_sink.ts";
  * const sink = await openSink("-", { format: "frame" });
+ * await sink.close();
  * ```
  */
 export async function openSink(dest: string, options: OpenSinkOptions): Promise<FrameSink> {
   if (options.net?.listen) {
-    // `--listen HOST:PORT` is served by the factory registered as "listen:" (src/sinks/tcp.ts)
-    const f = factories.get("listen:");
-    if (!f) throw new SinkError("--listen is not available (src/sinks/tcp.ts is not loaded)");
-    const { hostname, port } = options.net.listen;
-    const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-    return await f(new URL(`tcp://${host}:${port}`), options);
+    if (dest !== "-" && dest !== "stdout") {
+      throw new SinkError(`${dest}: serving (listen) replaces the destination; use -`);
+    }
+    return await openTcpServer(options);
   }
   if (dest === "-" || dest === "stdout") return stdoutSink(options.format);
   const m = /^([a-z][a-z0-9+.-]*):\/\//i.exec(dest);
   if (m) {
     const scheme = m[1].toLowerCase() + ":";
-    const f = scheme === "listen:" ? undefined : factories.get(scheme);
-    if (!f) {
+    const open = Object.hasOwn(SINK_SCHEMES, scheme) ? SINK_SCHEMES[scheme] : undefined;
+    if (!open) {
       throw new SinkError(
-        `--out ${dest}: unknown destination scheme "${m[1]}"; use -, a file path${
-          factories.size
-            ? ", or " + [...factories.keys()].filter((k) => k !== "listen:").map((k) => k + "//...")
-              .join(", ")
-            : ""
+        `${dest}: unknown destination scheme "${m[1]}"; use -, a file path, or ${
+          Object.keys(SINK_SCHEMES).map((k) => k + "//...").join(", ")
         }`,
       );
     }
-    return await f(new URL(dest), options);
+    return await open(dest, options);
   }
   let file: Deno.FsFile;
   try {

@@ -1,54 +1,62 @@
 /**
- * Registers the network destinations with {@linkcode registerSink}: `tcp://` and `tcps://`
- * (connect to a consumer) and `--listen` (serve consumers). Importing this module is enough.
+ * Open the network destinations: `tcp://` and `tcps://` (connect to a consumer that listens) and
+ * serving (`listen`: every consumer that connects). Used by the table in `open_sink.ts`.
  *
  * @module
  */
-import { DEFAULT_LISTEN_HOST, formatHostPort, parseHostPort } from "../net/address.ts";
+import { DEFAULT_LISTEN_HOST, formatHostPort } from "../net/address.ts";
 import { readPem } from "../net/connect.ts";
-import { NetworkError } from "../net/errors.ts";
+import { parseTcpUrl } from "../net/consumer.ts";
 import { TOKEN_ENV } from "../net/handshake.ts";
-import { type OpenSinkOptions, registerSink, SinkError } from "./open_sink.ts";
-import { type NetLog, TcpClientSink } from "./tcp_client.ts";
+import { SILENT_LOG } from "../util/log.ts";
+import { NET_DEFAULTS, type OpenSinkOptions, SinkError } from "./options.ts";
+import { TcpClientSink } from "./tcp_client.ts";
 import { TcpServerSink } from "./tcp_server.ts";
-
-const quiet: NetLog = { info() {}, warn() {} };
 
 function warnFlagToken(o: OpenSinkOptions): void {
   if (o.net?.tokenFrom === "--token") {
-    (o.log ?? quiet).warn(
+    (o.log ?? SILENT_LOG).warn(
       `--token is visible to other users in the process list; prefer ${TOKEN_ENV} ` +
         `(with --allow-env=${TOKEN_ENV})`,
     );
   }
 }
 
-async function openClient(url: URL, o: OpenSinkOptions): Promise<TcpClientSink> {
-  const tls = url.protocol === "tcps:";
-  if ((url.pathname && url.pathname !== "/") || url.search || url.hash) {
-    throw new SinkError(`--out ${url.href}: expected ${url.protocol}//HOST:PORT, nothing after`);
-  }
-  const host = url.host;
-  if (!url.port) throw new SinkError(`--out ${url.href}: needs a port, e.g. tcp://127.0.0.1:9000`);
-  const address = parseHostPort(host.replace(/^\[(.*)\](:\d+)$/, "[$1]$2"), "--out");
+/**
+ * A sink connecting to a consumer that listens.
+ *
+ * @param dest `tcp://HOST:PORT` or `tcps://HOST:PORT`.
+ * @param o Format, network settings, log and signal.
+ * @returns The sink (it connects on `start`).
+ * @throws {import("../net/errors.ts").NetworkError} not `tcp://HOST:PORT`.
+ */
+export async function openTcpClient(dest: string, o: OpenSinkOptions): Promise<TcpClientSink> {
+  const { tls, ...address } = parseTcpUrl(dest);
   warnFlagToken(o);
-  const net = o.net;
+  const net = o.net ?? {};
   return new TcpClientSink({
     address,
     format: o.format,
     tls,
-    caCerts: net?.ca ? [await readPem(net.ca, "--ca")] : undefined,
-    token: net?.token,
-    connectTimeoutMs: net?.connectTimeoutMs ?? 30_000,
-    reconnect: net?.reconnect ?? false,
+    caCerts: net.ca ? [await readPem(net.ca, "--ca")] : undefined,
+    token: net.token,
+    connectTimeoutMs: net.connectTimeoutMs ?? NET_DEFAULTS.connectTimeoutMs,
+    reconnect: net.reconnect ?? NET_DEFAULTS.reconnect,
     log: o.log,
     signal: o.signal,
   });
 }
 
-async function openServer(_url: URL, o: OpenSinkOptions): Promise<TcpServerSink> {
+/**
+ * A sink serving the stream to every consumer that connects to `o.net.listen`.
+ *
+ * @param o Format, network settings (with `listen`), log and signal.
+ * @returns The sink (it listens on `start`).
+ * @throws {SinkError} no `listen` address.
+ */
+export async function openTcpServer(o: OpenSinkOptions): Promise<TcpServerSink> {
   const net = o.net;
-  if (!net?.listen) throw new NetworkError("--listen needs HOST:PORT");
+  if (!net?.listen) throw new SinkError("serving needs an address (net.listen: HOST:PORT)");
   warnFlagToken(o);
   const tls = net.tlsCert && net.tlsKey
     ? {
@@ -57,7 +65,7 @@ async function openServer(_url: URL, o: OpenSinkOptions): Promise<TcpServerSink>
     }
     : undefined;
   if (!net.token && net.listen.hostname !== DEFAULT_LISTEN_HOST && net.listen.hostname !== "::1") {
-    (o.log ?? quiet).warn(
+    (o.log ?? SILENT_LOG).warn(
       `--listen ${formatHostPort(net.listen)} accepts consumers from other machines without a ` +
         `token; set ${TOKEN_ENV} (and TLS) unless the network is trusted`,
     );
@@ -67,15 +75,10 @@ async function openServer(_url: URL, o: OpenSinkOptions): Promise<TcpServerSink>
     format: o.format,
     tls,
     token: net.token,
-    buffer: net.buffer,
-    slow: net.slow,
-    waitConsumers: net.waitConsumers,
+    buffer: net.buffer ?? NET_DEFAULTS.buffer,
+    slow: net.slow ?? NET_DEFAULTS.slow,
+    waitConsumers: net.waitConsumers ?? NET_DEFAULTS.waitConsumers,
     log: o.log,
     signal: o.signal,
   });
 }
-
-registerSink("tcp:", openClient);
-registerSink("tcps:", openClient);
-/** `--listen` is looked up under this pseudo-scheme by `openSink`. */
-registerSink("listen:", openServer);

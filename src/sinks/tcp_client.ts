@@ -10,8 +10,8 @@ import { createEncoder, type FormatEncoder, type WireFormat } from "../formats/w
 import { formatHostPort, type HostPort } from "../net/address.ts";
 import { connectWithRetry } from "../net/connect.ts";
 import { presentToken } from "../net/handshake.ts";
-import { ConsumerGoneError, type FrameSink, isConsumerGone } from "./sink.ts";
-import { writeAll } from "./writer_sink.ts";
+import { ConsumerGoneError, isConsumerGone, writeAll } from "../util/io.ts";
+import type { FrameSink } from "../formats/sink.ts";
 
 /** Where network sinks report connections, refusals and drops (the CLI's `Logger`). */
 export interface NetLog {

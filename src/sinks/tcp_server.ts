@@ -15,9 +15,9 @@ import { createEncoder, type FormatEncoder, type WireFormat } from "../formats/w
 import { formatHostPort, type HostPort, peerName } from "../net/address.ts";
 import { describeNetError, NetworkError } from "../net/errors.ts";
 import { HANDSHAKE_TIMEOUT_MS, verifyPeer } from "../net/handshake.ts";
-import type { FrameSink } from "./sink.ts";
+import type { FrameSink } from "../formats/sink.ts";
 import { closeGracefully, type NetLog } from "./tcp_client.ts";
-import { writeAll } from "./writer_sink.ts";
+import { writeAll } from "../util/io.ts";
 
 /** What to do with a consumer whose queue is full. */
 export type SlowPolicy = "drop" | "disconnect" | "wait";

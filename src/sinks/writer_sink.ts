@@ -6,34 +6,8 @@
  */
 import type { Frame, StreamHeader, StreamSummary } from "../formats/frame.ts";
 import { createEncoder, type FormatEncoder, type WireFormat } from "../formats/writers.ts";
-import { ConsumerGoneError, type FrameSink, isConsumerGone } from "./sink.ts";
-
-/** Something with Deno's `write` contract (may write fewer bytes than asked). */
-export interface PartialWriter {
-  /** Write some of `p`; resolves with the count written. */
-  write(p: Uint8Array): Promise<number>;
-}
-
-/**
- * Write every byte of `p`, looping over partial writes.
- *
- * @param w The writer.
- * @param p The bytes.
- * @throws {ConsumerGoneError} the reader went away.
- */
-export async function writeAll(w: PartialWriter, p: Uint8Array): Promise<void> {
-  let off = 0;
-  try {
-    while (off < p.length) {
-      const n = await w.write(off === 0 ? p : p.subarray(off));
-      if (n <= 0) throw new ConsumerGoneError("the writer accepted no bytes");
-      off += n;
-    }
-  } catch (err) {
-    if (isConsumerGone(err)) throw new ConsumerGoneError(undefined, { cause: err });
-    throw err;
-  }
-}
+import { type PartialWriter, writeAll } from "../util/io.ts";
+import type { FrameSink } from "../formats/sink.ts";
 
 /** Options for {@linkcode WriterSink}. */
 export interface WriterSinkOptions {

@@ -6,6 +6,8 @@
 
 /** An input path, glob or permission problem the user must fix (CLI exit code 2). */
 export class SourceError extends Error {
+  /** Exit-code kind: the user's to fix (exit 2). */
+  readonly kind = "setup";
   /**
    * @param message What is wrong and what to do.
    * @param options Standard error options (`cause`).

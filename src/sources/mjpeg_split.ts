@@ -16,6 +16,8 @@ export interface SplitOptions {
 
 /** The MJPEG stream could not be split (an image longer than `maxBytes`). */
 export class StreamSplitError extends Error {
+  /** Exit-code kind: bad data (exit 1). */
+  readonly kind = "data";
   /**
    * @param message What went wrong.
    */
