@@ -110,6 +110,9 @@ export function inputUrl(input: string, info: InputInfo, timeoutS: number): stri
     let u = withQueryDefault(input, "timeout", us);
     if (info.srtMode !== "listener") {
       u = withQueryDefault(u, "connect_timeout", String(Math.round(timeoutS * 1000)));
+    } else {
+      // bounded wait for the camera: a killed framepipe's ffmpeg does not wait forever
+      u = withQueryDefault(u, "listen_timeout", us);
     }
     return u;
   }

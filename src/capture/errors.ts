@@ -10,6 +10,8 @@
  * retrying cannot help. The CLI prints the message and exits with code 2.
  */
 export class CaptureSetupError extends Error {
+  /** Exit-code kind: the user's to fix (exit 2). */
+  readonly kind = "setup";
   /**
    * Make the error.
    *
@@ -27,6 +29,8 @@ export class CaptureSetupError extends Error {
  * keeps dropping, undecodable input). The CLI prints the message and exits with code 1.
  */
 export class CaptureError extends Error {
+  /** Exit-code kind: the stream failed for good (exit 1). */
+  readonly kind = "data";
   /**
    * Make the error.
    *

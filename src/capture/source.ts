@@ -1,23 +1,26 @@
 /**
- * The capture frame source: runs ffmpeg (restarting it with backoff when the stream drops,
- * exits or stalls), reads decoded frames from its stdout in a reader task, queues them (lossless
- * with backpressure, or keep-latest with drop counting) and yields {@linkcode Frame}s.
+ * The capture frame source: runs ffmpeg under a supervisor (`supervisor.ts`: restarts with
+ * backoff when the stream drops, exits or stalls, within a stated bound), one run at a time
+ * (`attempt.ts`: watchdog), reads decoded frames from its stdout (`readers.ts`), queues them
+ * (lossless with backpressure, or keep-latest with drop counting) and yields {@linkcode Frame}s.
  *
  * @module
  */
-import { readJpegInfo } from "../decode/mod.ts";
 import { JpegError } from "../decode/types.ts";
 import type { Frame, Layout, StreamHeader } from "../formats/frame.ts";
 import { renderJpeg } from "../pipeline/render.ts";
-import { splitJpegStream } from "../sources/mjpeg_split.ts";
 import type { FitMode, ResizeMode } from "../transform/resize.ts";
-import { buildCaptureArgs, pixelFormat } from "./args.ts";
+import { buildCaptureArgs } from "./args.ts";
+import { type Attempt, runAttempt } from "./attempt.ts";
+import type { RetryPolicy } from "./backoff.ts";
 import { CaptureError, CaptureSetupError } from "./errors.ts";
-import { ffmpegHasProtocol, FfmpegProcess } from "./ffmpeg.ts";
+import { ffmpegHasProtocol, type FfmpegProcess } from "./ffmpeg.ts";
+import { probeCodec } from "./probe.ts";
 import { FrameQueue, LatencyStats } from "./queue.ts";
-import { diagnose, FactParser, parseFfmpegLine, StderrRelay } from "./stderr.ts";
+import { readMjpegFrames, readRawFrames } from "./readers.ts";
+import { diagnose, StderrRelay } from "./stderr.ts";
+import { supervise } from "./supervisor.ts";
 import { type InputInfo, inputInfo, makeRedactor, redactUrl } from "./url.ts";
-import { sleep } from "../util/sleep.ts";
 
 /** Where capture messages go (a `Logger` fits). */
 export interface CaptureLog {
@@ -104,13 +107,6 @@ interface Item {
   captureSeq: number;
   lost: number;
   gapMs?: number;
-}
-
-interface Attempt {
-  frames: number;
-  status?: Deno.CommandStatus;
-  killReason?: string;
-  lines: string[];
 }
 
 const NO_LOG: CaptureLog = { info() {}, warn() {} };
@@ -224,7 +220,14 @@ export class CaptureSource implements AsyncIterable<Frame> {
       this.#decoder === "framepipe" && this.#o.fps === undefined &&
       /^(file|https?|rtsps?)$/.test(this.info.scheme)
     ) {
-      this.#copy = (await this.#probeCodec(program)) === "mjpeg";
+      const codec = await probeCodec({
+        program,
+        url: this.url,
+        info: this.info,
+        inputFormat: this.#o.inputFormat,
+        timeoutS: this.#o.connectTimeout ?? 10,
+      });
+      this.#copy = codec === "mjpeg";
       if (this.#copy) this.#log.info("the input is MJPEG: copying it to framepipe's decoder");
     }
     this.#t0 = performance.now();
@@ -396,46 +399,37 @@ export class CaptureSource implements AsyncIterable<Frame> {
     }
   }
 
+  /** The retry policy; an attempt takes at most --connect-timeout plus the watchdog's 2 s. */
+  #policy(): RetryPolicy {
+    return {
+      maxRetries: this.#o.maxRetries ?? 10,
+      backoffMs: this.#o.backoffMs ?? 500,
+      backoffMaxMs: this.#o.backoffMaxMs ?? 8000,
+      attemptMs: (this.#o.connectTimeout ?? 10) * 1000 + 2000,
+    };
+  }
+
   async #supervise(): Promise<void> {
-    const maxRetries = this.#o.maxRetries ?? 10;
-    const base = this.#o.backoffMs ?? 500, cap = this.#o.backoffMaxMs ?? 8000;
-    let failures = 0;
     try {
-      while (!this.#stop.signal.aborted) {
-        const a = await this.#runOnce();
-        if (this.#stop.signal.aborted) break;
-        if (a.frames > 0) failures = 0;
-        const d = diagnose(a.lines, {
-          url: this.key,
-          scheme: this.info.scheme,
-          hostPort: this.info.hostPort,
-          srtMode: this.info.srtMode,
-          everConnected: this.#everConnected,
-        });
-        const what = d?.message ?? a.killReason ??
-          `ffmpeg exited with code ${a.status?.code ?? "?"}`;
-        if (d?.setup) throw new CaptureSetupError(d.message);
-        if (!this.#reconnect) {
-          if (a.status?.success && !a.killReason) return; // end of the file / stream
-          throw new CaptureError(what);
-        }
-        failures++;
-        if (failures > maxRetries) {
-          throw new CaptureError(
-            `${what}; gave up after ${maxRetries} retries (--max-retries)`,
-          );
-        }
-        if (this.#lastFrameAt > 0 && this.#dropAt === 0) this.#dropAt = this.#lastFrameAt;
-        const delay = Math.min(cap, base * 2 ** (failures - 1));
-        const lost = a.frames > 0 || a.status?.success ? "stream ended" : "cannot connect";
-        this.#log.warn(
-          `capture: ${lost} (${what}); reconnecting in ${
-            delay / 1000
-          } s (retry ${failures}/${maxRetries})`,
-        );
-        await sleep(delay, this.#stop.signal);
-        if (!this.#stop.signal.aborted) this.stats.restarts++;
-      }
+      await supervise({
+        policy: this.#policy(),
+        reconnect: this.#reconnect,
+        signal: this.#stop.signal,
+        log: this.#log,
+        attempt: (deadline) => this.#runOnce(deadline),
+        diagnose: (a) =>
+          diagnose(a.lines, {
+            url: this.key,
+            scheme: this.info.scheme,
+            hostPort: this.info.hostPort,
+            srtMode: this.info.srtMode,
+            everConnected: this.#everConnected,
+          }),
+        onFailure: () => {
+          if (this.#lastFrameAt > 0 && this.#dropAt === 0) this.#dropAt = this.#lastFrameAt;
+        },
+        onRestart: () => this.stats.restarts++,
+      });
     } catch (err) {
       this.#queue.close(err);
     } finally {
@@ -450,7 +444,30 @@ export class CaptureSource implements AsyncIterable<Frame> {
     for (const r of this.#sizeWaiters.splice(0)) r();
   }
 
-  async #runOnce(): Promise<Attempt> {
+  /** Queue one frame from ffmpeg, noting a resumed stream and the frame interval. */
+  async #deliver(data: Uint8Array, jpeg: boolean, framesBefore: number): Promise<void> {
+    const now = Date.now();
+    const item: Item = { data, jpeg, timestamp: now, captureSeq: this.stats.received++, lost: 0 };
+    if (this.#dropAt > 0) {
+      item.gapMs = now - this.#dropAt;
+      item.lost = this.#interval > 0 ? Math.max(0, Math.round(item.gapMs / this.#interval) - 1) : 0;
+      this.stats.reconnects++;
+      this.#log.warn(
+        `capture: stream resumed after ${(item.gapMs / 1000).toFixed(1)} s${
+          this.#interval > 0 ? ` (~${item.lost} frames missing)` : ""
+        }; reconnect ${this.stats.reconnects}`,
+      );
+      this.#dropAt = 0;
+    } else if (this.#lastFrameAt > 0 && framesBefore > 0) {
+      const dt = now - this.#lastFrameAt;
+      this.#interval = this.#interval === 0 ? dt : this.#interval * 0.9 + dt * 0.1;
+    }
+    this.#lastFrameAt = now;
+    this.#everConnected = true;
+    await this.#queue.push(item);
+  }
+
+  #runOnce(deadline: number | undefined): Promise<Attempt> {
     const sized = this.width !== 0;
     const ffmpegScales = this.#decoder === "ffmpeg" && sized;
     const userSized = this.#o.width !== undefined;
@@ -471,190 +488,45 @@ export class CaptureSource implements AsyncIterable<Frame> {
       copy: this.#copy,
       logLevel: sized ? "warning" : "info",
     });
-    const facts = new FactParser();
-    let sizeResolve: () => void = () => {};
-    const outputSize = new Promise<void>((r) => sizeResolve = r);
-    facts.onOutputSize = () => sizeResolve();
-    const lines: string[] = [];
-    const attempt: Attempt = { frames: 0, lines };
-    let proc: FfmpegProcess | undefined = undefined;
-    proc = FfmpegProcess.spawn({
+    return runAttempt({
       program: this.#o.ffmpeg,
       args,
       stdin: this.info.scheme === "stdin" ? (this.#o.stdin ?? Deno.stdin.readable) : undefined,
-      onStderrLine: (raw) => {
-        const line = parseFfmpegLine(this.#redact(raw));
-        facts.push(line);
-        // After we stop ffmpeg, its complaints (broken pipe...) are our doing: not relayed.
-        if (!proc?.stopping) this.#relay.push(line);
-        if (line.level !== "info") {
-          lines.push(line.text);
-          if (lines.length > 30) lines.shift();
+      redact: this.#redact,
+      relay: this.#relay,
+      connectMs: (this.#o.connectTimeout ?? 10) * 1000,
+      stallMs: (this.#o.stallTimeout ?? 10) * 1000,
+      deadline,
+      signal: this.#stop.signal,
+      onSpawn: (p) => this.#proc = p,
+      deliver: (data, jpeg, n) => this.#deliver(data, jpeg, n),
+      fatal: (err) => err instanceof CaptureSetupError,
+      read: async (proc, emit, progress, facts) => {
+        if (this.#decoder === "framepipe") {
+          await readMjpegFrames(proc.stdout, emit, progress, {
+            wanted: () => this.width === 0,
+            set: (w, h) => this.#setSize(w, h),
+          });
+          return;
+        }
+        if (!sized) {
+          const size = new Promise<"size">((r) => facts.onOutputSize = () => r("size"));
+          if ((await Promise.race([size, proc.status])) === "size") {
+            this.#setSize(facts.facts.outputWidth!, facts.facts.outputHeight!);
+          }
+        }
+        if (this.width === 0) return;
+        const shape = {
+          width: this.width,
+          height: this.height,
+          channels: this.#channels,
+          layout: this.#layout,
+        };
+        const rest = await readRawFrames(proc.stdout, shape, emit, progress);
+        if (rest > 0 && !this.#stop.signal.aborted) {
+          this.#log.warn(`capture: ffmpeg stopped mid-frame; ${rest} bytes discarded`);
         }
       },
     });
-    this.#proc = proc;
-    if (this.#stop.signal.aborted) proc.stop();
-    const started = performance.now();
-    let lastProgress = started;
-    let blocked = false;
-    const connectMs = (this.#o.connectTimeout ?? 10) * 1000;
-    const stallMs = (this.#o.stallTimeout ?? 10) * 1000;
-    const watchdog = setInterval(() => {
-      const now = performance.now();
-      if (proc.exited || attempt.killReason) return;
-      // ffmpeg's own protocol timeout should fire first; this is the backstop (+2 s).
-      if (attempt.frames === 0 && now - started > connectMs + 2000) {
-        attempt.killReason = `no frame within ${connectMs / 1000} s (--connect-timeout)`;
-      } else if (attempt.frames > 0 && !blocked && now - lastProgress > stallMs) {
-        attempt.killReason = `no frame for ${stallMs / 1000} s (--stall-timeout)`;
-      }
-      if (attempt.killReason) proc.stop();
-    }, 200);
-    const emit = async (data: Uint8Array, jpeg: boolean) => {
-      const now = Date.now();
-      const item: Item = {
-        data,
-        jpeg,
-        timestamp: now,
-        captureSeq: this.stats.received++,
-        lost: 0,
-      };
-      if (this.#dropAt > 0) {
-        item.gapMs = now - this.#dropAt;
-        item.lost = this.#interval > 0
-          ? Math.max(0, Math.round(item.gapMs / this.#interval) - 1)
-          : 0;
-        this.stats.reconnects++;
-        this.#log.warn(
-          `capture: stream resumed after ${(item.gapMs / 1000).toFixed(1)} s${
-            this.#interval > 0 ? ` (~${item.lost} frames missing)` : ""
-          }; reconnect ${this.stats.reconnects}`,
-        );
-        this.#dropAt = 0;
-      } else if (this.#lastFrameAt > 0 && attempt.frames > 0) {
-        const dt = now - this.#lastFrameAt;
-        this.#interval = this.#interval === 0 ? dt : this.#interval * 0.9 + dt * 0.1;
-      }
-      this.#lastFrameAt = now;
-      this.#everConnected = true;
-      attempt.frames++;
-      blocked = true;
-      await this.#queue.push(item);
-      blocked = false;
-      lastProgress = performance.now();
-    };
-    try {
-      if (this.#decoder === "ffmpeg") {
-        if (!sized) {
-          const r = await Promise.race([outputSize.then(() => "size"), proc.status]);
-          if (r === "size") this.#setSize(facts.facts.outputWidth!, facts.facts.outputHeight!);
-        }
-        if (this.width !== 0) {
-          await this.#readRaw(proc, emit, () => lastProgress = performance.now());
-        }
-      } else {
-        await this.#readMjpeg(proc, emit, () => lastProgress = performance.now());
-      }
-    } catch (err) {
-      if (err instanceof CaptureSetupError) throw err;
-      lines.push(`reading ffmpeg's output failed: ${(err as Error).message}`);
-    } finally {
-      clearInterval(watchdog);
-      let t: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([proc.status, new Promise((r) => t = setTimeout(r, 1000))]);
-      clearTimeout(t);
-      attempt.status = await proc.stop();
-    }
-    return attempt;
-  }
-
-  async #readRaw(
-    proc: FfmpegProcess,
-    emit: (d: Uint8Array, jpeg: boolean) => Promise<void>,
-    progress: () => void,
-  ): Promise<void> {
-    const plane = this.width * this.height;
-    const size = plane * this.#channels;
-    // gbrp arrives as planes G, B, R: plane i of the stream goes to plane perm[i] of RGB.
-    const perm = pixelFormat(this.#layout, this.#channels) === "gbrp" ? [1, 2, 0] : null;
-    let buf = new Uint8Array(size);
-    let filled = 0;
-    while (true) {
-      const r = await proc.stdout.read();
-      if (r.done) break;
-      progress();
-      const chunk = r.value;
-      let off = 0;
-      while (off < chunk.length) {
-        const n = Math.min(chunk.length - off, size - filled);
-        if (perm) {
-          let pos = filled, o = off, left = n;
-          while (left > 0) {
-            const p = Math.floor(pos / plane), inPlane = pos - p * plane;
-            const k = Math.min(left, plane - inPlane);
-            buf.set(chunk.subarray(o, o + k), perm[p] * plane + inPlane);
-            pos += k;
-            o += k;
-            left -= k;
-          }
-        } else {
-          buf.set(chunk.subarray(off, off + n), filled);
-        }
-        filled += n;
-        off += n;
-        if (filled === size) {
-          await emit(buf, false);
-          buf = new Uint8Array(size);
-          filled = 0;
-        }
-      }
-    }
-    if (filled > 0 && !this.#stop.signal.aborted) {
-      this.#log.warn(`capture: ffmpeg stopped mid-frame; ${filled} bytes discarded`);
-    }
-  }
-
-  async #readMjpeg(
-    proc: FfmpegProcess,
-    emit: (d: Uint8Array, jpeg: boolean) => Promise<void>,
-    progress: () => void,
-  ): Promise<void> {
-    const chunks = async function* () {
-      while (true) {
-        const r = await proc.stdout.read();
-        if (r.done) return;
-        progress();
-        yield r.value;
-      }
-    };
-    for await (const jpeg of splitJpegStream(chunks())) {
-      if (this.width === 0) {
-        const info = readJpegInfo(jpeg);
-        this.#setSize(info.width, info.height);
-      }
-      await emit(jpeg, true);
-    }
-  }
-
-  async #probeCodec(program: string): Promise<string | undefined> {
-    const args = ["-hide_banner", "-nostdin", "-loglevel", "level+info"];
-    if (this.info.scheme.startsWith("rtsp")) args.push("-rtsp_transport", "tcp");
-    if (this.#o.inputFormat) args.push("-f", this.#o.inputFormat);
-    args.push("-i", this.url);
-    const facts = new FactParser();
-    const p = FfmpegProcess.spawn({
-      program,
-      args,
-      onStderrLine: (l) => facts.push(parseFfmpegLine(l)),
-    });
-    let t: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      p.status,
-      new Promise((r) => t = setTimeout(r, (this.#o.connectTimeout ?? 10) * 1000)),
-    ]);
-    clearTimeout(t);
-    await p.stop();
-    return facts.facts.inputCodec;
   }
 }

@@ -4,10 +4,18 @@
  * H.264 in MPEG-TS and serves it over SRT, as a listener (the camera's usual role) or a caller.
  * ffmpeg is restarted whenever a peer leaves, so the server survives capture reconnects.
  *
+ * A listener's ffmpeg waits for a peer at most {@linkcode LISTEN_TIMEOUT_S} seconds and is then
+ * started again, and a slideshow's ffmpeg ends when its stdin (fed by this process) closes: if
+ * this process is killed (SIGKILL), its ffmpeg follows within that time instead of waiting
+ * forever (a test pattern or video keeps serving a peer already connected until it leaves).
+ * Setup errors (unknown host, an address not of this machine, a port in use) end the server at
+ * once with {@linkcode CaptureSetupError}; a caller that finds no listener with `once`, and a
+ * slideshow without a non-empty JPEG, with {@linkcode CaptureError}.
+ *
  * @module
  */
 import { listInputs } from "../sources/list.ts";
-import { CaptureSetupError } from "./errors.ts";
+import { CaptureError, CaptureSetupError } from "./errors.ts";
 import { FfmpegProcess } from "./ffmpeg.ts";
 import { parseFfmpegLine, StderrRelay } from "./stderr.ts";
 import { makeRedactor } from "./url.ts";
@@ -47,6 +55,16 @@ export interface SrtServeOptions {
 }
 
 const PEER_LEFT = /av_interleaved_write_frame|Error writing trailer|Error closing file/;
+/** ffmpeg's words for a host, address or port it cannot serve on or call (retrying cannot help). */
+const SETUP_FAILURE =
+  /Failed to resolve hostname|Name or service not known|Cannot assign requested address|Port missing in uri|Address already in use|Invalid argument/;
+/** A caller found no listener. */
+const NO_LISTENER = /Connection to srt:.* failed|Connection setup failure|Connection rejected/i;
+/** A listener's wait for a peer ran out ({@linkcode LISTEN_TIMEOUT_S}): started again quietly. */
+const LISTEN_EXPIRED = /Connection timed out/;
+
+/** Seconds a listener's ffmpeg waits for a peer before it is started again. */
+export const LISTEN_TIMEOUT_S = 3;
 const VIDEO_EXT = /\.(mp4|mkv|mov|avi|webm|ts|m2ts|mpg|mpeg|flv|h264|hevc|mjpeg|mjpg|y4m)$/i;
 
 /**
@@ -57,7 +75,7 @@ const VIDEO_EXT = /\.(mp4|mkv|mov|avi|webm|ts|m2ts|mpg|mpeg|flv|h264|hevc|mjpeg|
  * @example
  * ```ts
  * import { srtServeUrl } from "./srt_serve.ts";
- * srtServeUrl({ inputs: [] }); // "srt://127.0.0.1:9999?mode=listener&transtype=live&timeout=500000&pkt_size=1316"
+ * srtServeUrl({ inputs: [] }); // "srt://127.0.0.1:9999?mode=listener&transtype=live&timeout=500000&pkt_size=1316&listen_timeout=3000000"
  * ```
  */
 export function srtServeUrl(o: SrtServeOptions): string {
@@ -65,6 +83,7 @@ export function srtServeUrl(o: SrtServeOptions): string {
   const host = o.host ?? "127.0.0.1";
   let url = `srt://${host.includes(":") ? `[${host}]` : host}:${o.port ?? 9999}?mode=${mode}` +
     `&transtype=live&timeout=500000&pkt_size=1316`;
+  if (mode === "listener") url += `&listen_timeout=${LISTEN_TIMEOUT_S * 1_000_000}`;
   if (o.latencyMs !== undefined) url += `&latency=${Math.round(o.latencyMs * 1000)}`;
   if (o.passphrase) url += `&passphrase=${encodeURIComponent(o.passphrase)}`;
   return url;
@@ -96,10 +115,20 @@ async function planFeed(o: SrtServeOptions): Promise<Feed> {
       "srt-serve takes JPEG files and folders (a slideshow) or one video file, not both",
     );
   }
-  const files = (await listInputs(o.inputs)).map((f) => f.path)
+  const jpegs = (await listInputs(o.inputs)).map((f) => f.path)
     .filter((p) => /\.jpe?g$/i.test(p));
-  if (files.length === 0) {
+  if (jpegs.length === 0) {
     throw new CaptureSetupError(`no JPEG files in ${o.inputs.join(" ")}`);
+  }
+  const files: string[] = [];
+  for (const p of jpegs) if ((await Deno.stat(p)).size > 0) files.push(p);
+  if (files.length === 0) {
+    throw new CaptureError(
+      `nothing to serve: the ${jpegs.length} JPEG file(s) in ${o.inputs.join(" ")} are all empty`,
+    );
+  }
+  if (files.length < jpegs.length) {
+    o.log?.warn(`skipped ${jpegs.length - files.length} empty JPEG file(s)`);
   }
   return {
     args: [
@@ -183,7 +212,8 @@ async function feedFiles(
  *
  * @param o What to serve and where.
  * @returns Resolves when stopped.
- * @throws {CaptureSetupError} ffmpeg missing, no inputs.
+ * @throws {CaptureSetupError} ffmpeg missing, no inputs, a host or port it cannot use.
+ * @throws {CaptureError} only empty JPEG files; with `once`, a caller that found no listener.
  * @example
  * ```ts
  * import { serveSrt } from "./srt_serve.ts";
@@ -207,6 +237,9 @@ export async function serveSrt(o: SrtServeOptions): Promise<void> {
       o.testsrc ? "testsrc2" : feed.files ? `${feed.files.length} JPEGs` : o.inputs[0]
     } as ${o.width ?? 1920}x${o.height ?? 1080} H.264 on ${shown}`,
   );
+  const mode = o.mode ?? "listener", host = o.host ?? "127.0.0.1", port = o.port ?? 9999;
+  /** Error lines the relay does not keep (it keeps what it shows; these are checked too). */
+  const own: string[] = [];
   let failures = 0;
   while (!stop.aborted) {
     const t0 = performance.now();
@@ -219,7 +252,11 @@ export async function serveSrt(o: SrtServeOptions): Promise<void> {
         const line = parseFfmpegLine(redact(raw));
         // A peer leaving makes ffmpeg's writes fail: reported once below, not line by line.
         if (PEER_LEFT.test(line.text)) peerLeft = true;
-        else if (!stop.aborted) relay.push(line);
+        else if (
+          /srt:\/\/|Connection setup failure/.test(line.text) || SETUP_FAILURE.test(line.text)
+        ) {
+          own.push(line.text); // about opening the SRT URL: summed up below, once, or not at all
+        } else if (!stop.aborted) relay.push(line);
       },
     });
     const onStop = () => proc.stop();
@@ -234,16 +271,45 @@ export async function serveSrt(o: SrtServeOptions): Promise<void> {
     await proc.stop();
     await Promise.all([feeding, drain]);
     stop.removeEventListener("abort", onStop);
-    if (stop.aborted || o.once) break;
+    if (stop.aborted) break;
+    const errs = relay.recent.join("\n") + "\n" + own.join("\n");
+    if (!status.success && !peerLeft) {
+      const setup = SETUP_FAILURE.exec(errs);
+      if (setup) {
+        throw new CaptureSetupError(
+          `srt-serve cannot ${mode === "caller" ? "call" : "listen on"} ${host}:${port}: ${
+            setup[0]
+          } (check --host and --port)`,
+        );
+      }
+      if (mode === "caller" && o.once && NO_LISTENER.test(errs)) {
+        throw new CaptureError(
+          `no SRT listener answered at ${host}:${port} (start the capture in listener mode first)`,
+        );
+      }
+      if (mode === "listener" && LISTEN_EXPIRED.test(errs)) {
+        relay.recent.length = 0;
+        own.length = 0;
+        continue; // nobody called within LISTEN_TIMEOUT_S: wait again
+      }
+    }
+    relay.recent.length = 0;
+    if (o.once) break;
     if (status.success && !o.loop && !o.testsrc) break; // the inputs ended
     const ran = performance.now() - t0;
     failures = ran > 3000 ? 0 : failures + 1;
     const delay = Math.min(2000, 100 * 2 ** Math.min(failures, 5));
+    const what = peerLeft
+      ? "the peer left"
+      : mode === "caller" && NO_LISTENER.test(errs)
+      ? `no SRT listener at ${host}:${port} yet`
+      : `ffmpeg exited (${status.code}${own.length ? `: ${own.at(-1)}` : ""})`;
     log.info(
-      `${peerLeft ? "the peer left" : `ffmpeg exited (${status.code})`}; serving again on ${shown}${
+      `${what}; ${mode === "caller" ? "calling" : "serving"} again on ${shown}${
         delay >= 1000 ? ` in ${delay / 1000} s` : ""
       }`,
     );
+    own.length = 0;
     await new Promise<void>((r) => {
       const t = setTimeout(r, delay);
       stop.addEventListener("abort", () => {

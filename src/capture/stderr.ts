@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { CaptureSetupError } from "./errors.ts";
 
 /** Severity of one ffmpeg stderr line. */
 export type FfmpegLevel = "fatal" | "error" | "warning" | "info" | "other";
@@ -289,14 +288,4 @@ export function diagnose(lines: string[], ctx: DiagnoseContext): Diagnosis | und
   }
   const last = [...lines].reverse().find((l) => !NOISE.some((r) => r.test(l)));
   return last ? { message: `ffmpeg: ${last}`, setup: false } : undefined;
-}
-
-/**
- * Throw when a diagnosis is a setup problem.
- *
- * @param d The diagnosis.
- * @throws {CaptureSetupError} when `d.setup`.
- */
-export function throwIfSetup(d: Diagnosis | undefined): void {
-  if (d?.setup) throw new CaptureSetupError(d.message);
 }
