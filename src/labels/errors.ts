@@ -6,6 +6,8 @@
 
 /** A label file could not be understood, or does not fit the inputs (CLI exit code 2). */
 export class LabelError extends Error {
+  /** Exit-code kind: the user's to fix (exit 2). */
+  readonly kind = "setup";
   /**
    * @param message What is wrong, in which file, and how to fix it.
    */
