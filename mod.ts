@@ -13,15 +13,29 @@
  * }
  * ```
  *
- * @example Stream a folder to stdout in the frame format
+ * @example Stream a folder into any destination `--out` accepts, with the CLI's run loop
  * ```ts
- * import { openImages, stdoutSink } from "@framepipe/framepipe";
+ * import { openImages, openSink, pipe } from "@framepipe/framepipe";
  * const src = await openImages(["fixtures/frames"], { width: 64, height: 48 });
- * const sink = stdoutSink("frame");
- * await sink.start(src.header);
- * for await (const f of src) await sink.write(f);
- * await sink.end({ frames: src.stats.frames, skipped: src.stats.skipped, errors: src.stats.errors,
- *   dropped: 0, reconnects: 0, elapsed_s: 0, reason: "end" });
+ * // "-" (stdout), a file, tcp://HOST:PORT, tcps://, redis://HOST:PORT/STREAM, rediss://
+ * const sink = await openSink("frames.fpip", { format: "frame" });
+ * const { summary } = await pipe(src, sink); // header, frames with backpressure, end record
+ * console.log(summary.frames, summary.skipped, summary.reason); // 12 0 "end"
+ * await Deno.remove("frames.fpip");
+ * ```
+ *
+ * @example Stop cleanly on Ctrl-C (the end record says `reason: "signal"`)
+ * ```ts
+ * import { openImages, openSink, pipe } from "@framepipe/framepipe";
+ * const stop = new AbortController();
+ * Deno.addSignalListener("SIGINT", () => stop.abort());
+ * const src = await openImages(["fixtures/frames"], { width: 64, height: 48, loop: true });
+ * setTimeout(() => stop.abort(), 200);
+ * const { summary } = await pipe(src, await openSink("loop.fpip", { format: "frame" }), {
+ *   signal: stop.signal,
+ * });
+ * console.log(summary.reason); // "signal"
+ * await Deno.remove("loop.fpip");
  * ```
  *
  * @example Capture a live SRT camera (needs ffmpeg and `--allow-run=ffmpeg`)
@@ -35,19 +49,14 @@
  * ```
  *
  * @example Publish frames to a Redis stream for many consumers (needs `--allow-net=HOST:PORT`)
- * ```ts
- * import { openImages, parseRedisUrl, RedisSink } from "@framepipe/framepipe";
+ * ```ts ignore
+ * import { openImages, openSink, pipe } from "@framepipe/framepipe";
  * const src = await openImages(["fixtures/frames"], { width: 64, height: 48 });
- * const sink = new RedisSink({
- *   target: parseRedisUrl("redis://127.0.0.1:6379/framepipe:demo", "--out"),
- *   maxLag: 64, // lossless: wait while the slowest consumer group is 64 entries behind
- *   connectTimeoutMs: 10_000,
+ * const sink = await openSink("redis://127.0.0.1:6379/framepipe:demo", {
+ *   format: "frame",
+ *   redis: { maxLag: 64 }, // lossless: wait while the slowest consumer group is 64 entries behind
  * });
- * await sink.start(src.header);
- * for await (const f of src) await sink.write(f);
- * await sink.end({ frames: src.stats.frames, skipped: 0, errors: 0, dropped: 0, reconnects: 0,
- *   elapsed_s: 0, reason: "end" });
- * await sink.close();
+ * await pipe(src, sink);
  * ```
  *
  * @module
@@ -105,21 +114,27 @@ export { FrameStreamError, readRecords, type StreamRecord } from "./src/formats/
 export type { FrameSink } from "./src/formats/sink.ts";
 export { ConsumerGoneError, isConsumerGone, type PartialWriter, writeAll } from "./src/util/io.ts";
 export { stdoutSink, WriterSink, type WriterSinkOptions } from "./src/sinks/writer_sink.ts";
-export { openSink } from "./src/sinks/open_sink.ts";
+export { openSink, SINK_SCHEMES, type SinkFactory } from "./src/sinks/open_sink.ts";
+export {
+  NET_DEFAULTS,
+  type OpenSinkOptions,
+  REDIS_DEFAULTS,
+  SinkError,
+} from "./src/sinks/options.ts";
+export { pipe, type PipeOptions, type PipeResult, type PipeSource } from "./src/sinks/pipe.ts";
+export { type Log, SILENT_LOG } from "./src/util/log.ts";
 /**
  * Serve a frame stream to every consumer that connects (fan-out, per-consumer queues, `--slow`).
  *
- * @example
- * ```ts
- * import { openImages, TcpServerSink } from "@framepipe/framepipe";
+ * @example Serve (`--listen`): waits for one consumer, drops frames for a slow one
+ * ```ts ignore
+ * import { openImages, openSink, pipe } from "@framepipe/framepipe";
  * const src = await openImages(["fixtures/frames"], { width: 64, height: 48 });
- * const sink = new TcpServerSink({ address: { hostname: "127.0.0.1", port: 9000 }, format: "frame",
- *   slow: "drop", buffer: 8, waitConsumers: 1 });
- * await sink.start(src.header);
- * for await (const f of src) await sink.write(f);
- * await sink.end({ frames: src.stats.frames, skipped: 0, errors: 0, dropped: 0, reconnects: 0,
- *   elapsed_s: 0, reason: "end" });
- * await sink.close();
+ * const sink = await openSink("-", {
+ *   format: "frame",
+ *   net: { listen: { hostname: "127.0.0.1", port: 9000 }, slow: "drop", waitConsumers: 1 },
+ * });
+ * await pipe(src, sink);
  * ```
  */
 export {
@@ -132,10 +147,14 @@ export {
  * Stream to one consumer that listens (`tcp://` / `tcps://`), with retry and reconnect.
  *
  * @example
- * ```ts
- * import { TcpClientSink } from "@framepipe/framepipe";
- * const sink = new TcpClientSink({ address: { hostname: "127.0.0.1", port: 9000 }, format: "frame",
- *   connectTimeoutMs: 10_000, token: Deno.env.get("FRAMEPIPE_TOKEN") });
+ * ```ts ignore
+ * import { openImages, openSink, pipe } from "@framepipe/framepipe";
+ * const src = await openImages(["fixtures/frames"], { width: 64, height: 48 });
+ * const sink = await openSink("tcp://127.0.0.1:9000", {
+ *   format: "frame",
+ *   net: { connectTimeoutMs: 10_000, token: Deno.env.get("FRAMEPIPE_TOKEN") },
+ * });
+ * await pipe(src, sink);
  * ```
  */
 export { type NetLog, TcpClientSink, type TcpClientSinkOptions } from "./src/sinks/tcp_client.ts";
@@ -190,7 +209,6 @@ export type { Renderer } from "./src/pipeline/renderer.ts";
 export type { DecoderChoice, Rendered } from "./src/pipeline/render.ts";
 export type { FitPlan } from "./src/transform/resize.ts";
 export type { RecordFields } from "./src/formats/frame.ts";
-export type { OpenSinkOptions } from "./src/sinks/options.ts";
 export type { MapLabeler } from "./src/labels/labels.ts";
 export type { InputFile } from "./src/sources/list.ts";
 export type { SplitOptions } from "./src/sources/mjpeg_split.ts";

@@ -117,3 +117,135 @@ Deno.test("globs match below their static prefix, naturally sorted", async () =>
     assert.equal(src.stats.total, 3);
   });
 });
+
+// The library on a par with the CLI: every destination `--out` accepts opens from mod.ts alone
+// (no CLI module imported), and pipe() is the CLI's run loop.
+import {
+  connectStream,
+  openSink,
+  parseRedisUrl,
+  pipe,
+  readRecords,
+  RedisConnection,
+  SINK_SCHEMES,
+  type StreamRecord,
+} from "../mod.ts";
+import { freePort } from "./helpers.ts";
+
+async function collect(readable: ReadableStream<Uint8Array>): Promise<StreamRecord[]> {
+  const out: StreamRecord[] = [];
+  for await (const r of readRecords(readable)) out.push(r);
+  return out;
+}
+
+function assertWholeStream(records: StreamRecord[], frames: number): void {
+  assert.equal(records[0].kind, "header");
+  assert.equal(records.filter((r) => r.kind === "frame").length, frames);
+  const end = records.at(-1)!;
+  assert.equal(end.kind, "end");
+  assert.equal(end.meta.frames, frames);
+  assert.equal(end.meta.reason, "end");
+}
+
+Deno.test("openSink() from mod.ts knows tcp://, tcps://, redis:// and rediss:// without CLI imports", () => {
+  assert.deepEqual(Object.keys(SINK_SCHEMES).sort(), ["redis:", "rediss:", "tcp:", "tcps:"]);
+});
+
+Deno.test("pipe() streams a folder to a tcp:// consumer listening in the test", async () => {
+  const port = freePort();
+  const listener = Deno.listen({ hostname: "127.0.0.1", port });
+  const received = (async () => {
+    const conn = await listener.accept();
+    return await collect(conn.readable);
+  })();
+  const src = await openImages([FIX], { width: 32, height: 24 });
+  const sink = await openSink(`tcp://127.0.0.1:${port}`, { format: "frame" });
+  const { summary, consumerGone } = await pipe(src, sink);
+  const records = await received;
+  listener.close();
+  assert.equal(consumerGone, false);
+  assert.equal(summary.frames, 12);
+  assertWholeStream(records, 12);
+  assert.equal(records[1].payload.length, 3 * 32 * 24);
+});
+
+Deno.test("pipe() serves a folder to a consumer with net.listen (the CLI's --listen)", async () => {
+  const port = freePort();
+  const src = await openImages([FIX], { width: 32, height: 24 });
+  const sink = await openSink("-", {
+    format: "frame",
+    net: { listen: { hostname: "127.0.0.1", port }, waitConsumers: 1 },
+  });
+  const run = pipe(src, sink);
+  const c = await connectStream(`tcp://127.0.0.1:${port}`, { connectTimeoutMs: 10_000 });
+  const records = await collect(c.readable);
+  const { summary } = await run;
+  assert.equal(summary.frames, 12);
+  assertWholeStream(records, 12);
+});
+
+Deno.test("pipe() stops at the signal and says so in the end record", async () => {
+  await withTempDir(async (dir) => {
+    const stop = new AbortController();
+    const src = await openImages([FIX], { width: 16, height: 12, loop: true });
+    let n = 0;
+    const { summary } = await pipe(src, await openSink(`${dir}/s.fpip`, { format: "frame" }), {
+      signal: stop.signal,
+      onFrame: () => ++n === 30 && stop.abort(),
+    });
+    assert.equal(summary.reason, "signal");
+    assert.equal(summary.frames, 30);
+    const records = await collect((await Deno.open(`${dir}/s.fpip`)).readable);
+    assert.equal(records.at(-1)!.meta.reason, "signal");
+  });
+});
+
+Deno.test("openSink() refuses an unknown scheme with one line naming the ones it knows", async () => {
+  await assert.rejects(
+    () => openSink("ftp://x/y", { format: "frame" }),
+    (e: Error & { kind?: string }) =>
+      e.kind === "setup" &&
+      /unknown destination scheme "ftp".*tcp:\/\/.*redis:\/\//.test(e.message),
+  );
+});
+
+const hasRedis = await new Deno.Command("redis-server", { args: ["--version"], stdout: "null" })
+  .output().then((o) => o.success, () => false);
+
+Deno.test({
+  name: "pipe() publishes a folder to a real redis-server via openSink(redis://...)",
+  ignore: !hasRedis,
+  async fn() {
+    const port = freePort();
+    const server = new Deno.Command("redis-server", {
+      args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      const url = `redis://127.0.0.1:${port}/framepipe:libtest`;
+      const src = await openImages([FIX], { width: 32, height: 24 });
+      const sink = await openSink(url, {
+        format: "frame",
+        redis: { maxlen: 100, connectTimeoutMs: 10_000 },
+      });
+      const { summary } = await pipe(src, sink);
+      assert.equal(summary.frames, 12);
+      const conn = await RedisConnection.open({
+        target: parseRedisUrl(url, "test"),
+        connectTimeoutMs: 5000,
+        what: "test",
+      });
+      try {
+        // the header, 12 frames and the end record are entries of the stream
+        const len = await conn.send<number>(["XLEN", "framepipe:libtest"]);
+        assert.equal(Number(len), 14);
+      } finally {
+        await conn.close();
+      }
+    } finally {
+      server.kill("SIGKILL");
+      await server.status;
+    }
+  },
+});

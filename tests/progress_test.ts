@@ -25,10 +25,13 @@ function jsonLines(stderr: string): Record<string, unknown>[] {
 }
 
 /**
- * Run the CLI with a pseudo-terminal as its stdin/stdout/stderr (`script`), frames to /dev/null.
- * Returns what the terminal showed.
+ * Run the CLI with a pseudo-terminal as its stdin/stdout/stderr (`script`).
+ * Returns the exit code and what the terminal showed.
  */
-async function runInPty(args: string[], perms = ["--allow-read=."]): Promise<string> {
+async function ptyRun(
+  args: string[],
+  perms = ["--allow-read=."],
+): Promise<{ code: number; tty: string }> {
   const cmd = [
     Deno.execPath(),
     "run",
@@ -38,8 +41,6 @@ async function runInPty(args: string[], perms = ["--allow-read=."]): Promise<str
     "--allow-write=/dev/null",
     "cli.ts",
     ...args,
-    "-o",
-    "/dev/null",
   ].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
   const out = await new Deno.Command("script", {
     args: ["-qfec", cmd, "/dev/null"],
@@ -48,8 +49,14 @@ async function runInPty(args: string[], perms = ["--allow-read=."]): Promise<str
     stdout: "piped",
     stderr: "piped",
   }).output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  return new TextDecoder().decode(out.stdout);
+  return { code: out.code, tty: new TextDecoder().decode(out.stdout) };
+}
+
+/** {@linkcode ptyRun} with frames to /dev/null; asserts exit 0 and returns the terminal text. */
+async function runInPty(args: string[], perms = ["--allow-read=."]): Promise<string> {
+  const { code, tty } = await ptyRun([...args, "-o", "/dev/null"], perms);
+  assert.equal(code, 0, tty);
+  return tty;
 }
 
 async function hasScript(): Promise<boolean> {
@@ -84,6 +91,25 @@ Deno.test({
       assert.ok(!tty.includes("\r\x1b[2K"), `${flag}: ${JSON.stringify(tty)}`);
       assert.ok(!tty.includes("frames/s  "), flag);
     }
+  },
+});
+
+Deno.test({
+  name: "frames are not written to a terminal unless --out - is given (one line, exit 2)",
+  ignore: !(await hasScript()),
+  fn: async () => {
+    const small = ["images", "fixtures/frames", "--size", "8x8", "--limit", "1"];
+    const refused = await ptyRun(small);
+    assert.equal(refused.code, 2, refused.tty);
+    const lines = refused.tty.trim().split(/\r?\n/);
+    assert.equal(lines.length, 1, refused.tty);
+    assert.match(lines[0], /^framepipe: error: stdout is a terminal.*pipe it.*--out FILE/);
+    assert.ok(!refused.tty.includes("FPIP"), "no frame bytes on the terminal");
+    const forced = await ptyRun([...small, "--out", "-", "--quiet"]);
+    assert.equal(forced.code, 0, forced.tty);
+    assert.ok(forced.tty.includes("FPIP"), "--out - writes the stream to the terminal");
+    const file = await ptyRun([...small, "-o", "/dev/null"]);
+    assert.equal(file.code, 0, file.tty);
   },
 });
 

@@ -227,7 +227,14 @@ export async function imagesCommand(args: string[]): Promise<number> {
     onNotice: (m) => log.info(m),
   };
   let reported = 0;
+  // A run of one input that is refused says so in one line at the end (no skip + done lines).
+  let onlyInput = false;
+  let refused: string | undefined;
   options.onSkip = (e) => {
+    if (onlyInput) {
+      refused = `"${e.key}": ${e.reason}`;
+      return;
+    }
     if (reported++ < 50) log.warn(`skipped "${e.key}": ${e.reason}`);
     else if (reported === 51) log.warn("more inputs skipped; see the end-of-stream counts");
   };
@@ -236,6 +243,7 @@ export async function imagesCommand(args: string[]): Promise<number> {
     firstRepeat ||= `"${e.path}" is "${e.realPath}"${e.loop ? " (a symlink loop)" : ""}`;
   };
   const src = await openImages(positionals, options);
+  onlyInput = src.stats.total === 1;
   if (src.stats.repeated > 0) {
     log.warn(
       `skipped ${src.stats.repeated} repeated path${
@@ -280,6 +288,10 @@ export async function imagesCommand(args: string[]): Promise<number> {
   });
   if (src.stats.unlabelled > 0) {
     log.warn(`${src.stats.unlabelled} frames had no label in ${v.labels}`);
+  }
+  if (summary.frames === 0 && refused !== undefined) {
+    log.error(`no frame could be produced from ${refused}`);
+    return 1;
   }
   log.info(summaryLine(summary, payloadBytes));
   if (summary.frames === 0 && summary.skipped > 0) {

@@ -202,7 +202,7 @@ export function parseCommand<T extends OptionTable>(
     raw = r.values as Record<string, RawValue>;
     positionals = r.positionals;
   } catch (err) {
-    throw argsError(spec, err as Error & { code?: string });
+    throw argsError(spec, err as Error & { code?: string }, args);
   }
   const help = raw.help === true;
   const given = new Set(Object.keys(raw).filter((k) => k !== "help" && raw[k] !== undefined));
@@ -215,7 +215,11 @@ export function parseCommand<T extends OptionTable>(
   return { values: values as OptionValues<T>, given, positionals, help };
 }
 
-function argsError(spec: CommandSpec<OptionTable>, e: Error & { code?: string }): UsageError {
+function argsError(
+  spec: CommandSpec<OptionTable>,
+  e: Error & { code?: string },
+  args: string[],
+): UsageError {
   const see = `(see framepipe ${spec.name} --help)`;
   if (e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
     const m = /'(-{1,2}[^']+)'/.exec(e.message);
@@ -235,9 +239,12 @@ function argsError(spec: CommandSpec<OptionTable>, e: Error & { code?: string })
       `--${n}` === flag || `-${x.short}` === flag
     );
     if (o && o[1].type === "string") {
+      const next = args[args.indexOf(flag) + 1];
+      const dash = next?.startsWith("-") && args.includes(flag)
+        ? `; for a value starting with "-" write ${flag}=${next}`
+        : "";
       return new UsageError(
-        `${flag} needs a value${o[1].arg ? ` (${o[1].arg})` : ""}; a value starting with "-" ` +
-          `goes as ${flag}=VALUE ${see}`,
+        `${flag} needs a value${o[1].arg ? ` (${o[1].arg})` : ""}${dash} ${see}`,
       );
     }
     return new UsageError(`${flag} takes no value ${see}`);
