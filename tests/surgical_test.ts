@@ -253,3 +253,91 @@ Deno.test("a video without a label file is one error line (exit 2) unless --on-m
     assert.deepEqual(no.map((f) => f.meta.labels), [[0], [1], [], []]);
   });
 });
+
+Deno.test("capture --labels on a Cholec80 video gives the labels images --label-stride 25 gives its ffmpeg-extracted frames", async () => {
+  await withTempDir(async (dir) => {
+    const video = `${C80}/videos/video02.mp4`;
+    const phaseFile = `${C80}/phase_annotations/video02-phase.txt`;
+    await Deno.mkdir(`${dir}/video02`);
+    const ff = await new Deno.Command("ffmpeg", {
+      args: [
+        "-v",
+        "error",
+        "-i",
+        `${ROOT}/${video}`,
+        "-vf",
+        "fps=1",
+        "-start_number",
+        "0",
+        `${dir}/video02/video02_%06d.jpg`,
+      ],
+    }).output();
+    assert.ok(ff.success);
+    const img = await runCli([
+      "images",
+      `${dir}/video02`,
+      "--labels",
+      phaseFile,
+      "--label-stride",
+      "25",
+      "--size",
+      "16x12",
+    ], { permissions: [`--allow-read=${C80},${dir}`] });
+    assert.equal(img.code, 0, img.stderr);
+    const want = frames(await parseStream(img.stdout)).map((f) => f.meta.labels);
+    const cap = await runCli([
+      "capture",
+      video,
+      "--fps",
+      "1",
+      "--labels",
+      phaseFile,
+      "--size",
+      "16x12",
+    ], { permissions: [`--allow-read=${C80}`, "--allow-run=ffmpeg"] });
+    assert.equal(cap.code, 0, cap.stderr);
+    const recs = await parseStream(cap.stdout);
+    assert.deepEqual(recs[0].meta.classes, PHASE_NAMES);
+    const got = frames(recs);
+    assert.equal(got.length, 6);
+    assert.deepEqual(got.map((f) => f.meta.labels), want);
+    // and both equal the annotation file read here
+    const phases = await readPhases("video02");
+    assert.deepEqual(want, [0, 1, 2, 3, 4, 5].map((i) => [phases.get(i * 25)]));
+    const end = recs.at(-1)!.meta;
+    assert.equal(end.unlabelled, 0);
+    // read as fast as it decodes, not in real time: 6 s of video well under 6 s
+    assert.equal(typeof end.elapsed_s, "number");
+    assert.ok((end.elapsed_s as number) < 0.8 * 6, JSON.stringify(end));
+  });
+});
+
+Deno.test("capture --start-time/--duration select a span; frames past the annotation are counted unlabelled", async () => {
+  await withTempDir(async (dir) => {
+    // the annotation stops at frame 99: frames 100 and 125 have no label
+    const text = await Deno.readTextFile(`${ROOT}/${C80}/phase_annotations/video01-phase.txt`);
+    await Deno.writeTextFile(`${dir}/short-phase.txt`, text.split("\n").slice(0, 101).join("\n"));
+    const r = await runCli([
+      "capture",
+      `${C80}/videos/video01.mp4`,
+      "--fps",
+      "1",
+      "--start-time",
+      "2",
+      "--duration",
+      "4",
+      "--labels",
+      `${dir}/short-phase.txt`,
+      "--size",
+      "16x12",
+    ], { permissions: [`--allow-read=${C80},${dir}`, "--allow-run=ffmpeg"] });
+    assert.equal(r.code, 0, r.stderr);
+    const recs = await parseStream(r.stdout);
+    const phases = await readPhases("video01");
+    const got = frames(recs);
+    assert.deepEqual(got.map((f) => f.meta.source_frame), [50, 75, 100, 125]);
+    assert.deepEqual(got.map((f) => f.meta.labels), [[phases.get(50)], [phases.get(75)], [], []]);
+    assert.equal(recs.at(-1)!.meta.unlabelled, 2);
+    assert.match(r.stderr, /2 frames had no label/);
+  });
+});

@@ -31,6 +31,10 @@ export interface CaptureArgsOptions {
   channels?: 1 | 3;
   /** Subsample to this rate. */
   fps?: number;
+  /** Seconds into the input to start at (`-ss`, files). */
+  startTime?: number;
+  /** Seconds of the input to read, in media time (`-t`, files). */
+  mediaDuration?: number;
   /** Seconds for connecting and for each read (passed to the protocol). */
   connectTimeout?: number;
   /** `-f FORMAT` before `-i` (e.g. `v4l2`). */
@@ -156,6 +160,8 @@ export function buildCaptureArgs(o: CaptureArgsOptions): string[] {
     }
   }
   if (o.inputFormat) args.push("-f", o.inputFormat);
+  if (o.startTime !== undefined && o.startTime > 0) args.push("-ss", String(o.startTime));
+  if (o.mediaDuration !== undefined) args.push("-t", String(o.mediaDuration));
   args.push("-i", inputUrl(o.input, o.info, timeout));
   args.push("-map", "0:v:0", "-an", "-sn", "-dn");
   const filters: string[] = [];

@@ -54,8 +54,13 @@ export interface CaptureOptions {
   fps?: number;
   /** Stop after this many frames. */
   frames?: number;
-  /** Stop after this many seconds. */
+  /**
+   * Stop after this many seconds: of wall-clock time for network inputs, of the video (media
+   * time, ffmpeg's `-t`) for files and stdin, which are read as fast as they decode.
+   */
   duration?: number;
+  /** Start this many seconds into a file (ffmpeg's `-ss`). */
+  startTime?: number;
   /** Restart ffmpeg when the stream drops. Default: on for network URLs, off for files/stdin. */
   reconnect?: boolean;
   /** Restarts without a frame in between before giving up. Default 10. */
@@ -333,7 +338,7 @@ export class CaptureSource implements AsyncIterable<Frame> {
         return done;
       }
       let item: Item | undefined;
-      if (this.#o.duration !== undefined) {
+      if (this.#o.duration !== undefined && this.info.network) {
         const left = this.#t0 + this.#o.duration * 1000 - performance.now();
         let timer: ReturnType<typeof setTimeout> | undefined;
         const r = left <= 0 ? "timeout" : await Promise.race([
@@ -482,6 +487,8 @@ export class CaptureSource implements AsyncIterable<Frame> {
       layout: this.#layout,
       channels: this.#channels,
       fps: this.#o.fps,
+      startTime: this.#o.startTime,
+      mediaDuration: this.info.network ? undefined : this.#o.duration,
       connectTimeout: this.#o.connectTimeout,
       inputFormat: this.#o.inputFormat,
       rtspTransport: this.#o.rtspTransport,

@@ -30,6 +30,9 @@ import {
 } from "./options.ts";
 import { parseProgressOptions, PROGRESS_OPTIONS } from "./progress.ts";
 import { onStopSignals } from "./signals.ts";
+import { CHOLECT50_FIELDS } from "../labels/cholect50.ts";
+import { loadFrameLabels } from "../labels/load.ts";
+import { DEFAULT_LABEL_FPS, VideoLabeler } from "../labels/video_labels.ts";
 
 /** The `capture` options. `--reconnect` and `--connect-timeout` are the input side's here. */
 export const CAPTURE_OPTIONS = {
@@ -42,7 +45,21 @@ export const CAPTURE_OPTIONS = {
   ),
   fps: positive("N", "subsample to N frames/s"),
   frames: int("N", "stop after N frames", { min: 1 }),
-  duration: positive("S", "stop after S seconds"),
+  duration: positive("S", "stop after S seconds (of the video for files, of wall-clock time live)"),
+  "start-time": positive("S", "start S seconds into a file"),
+  labels: text(
+    "FILE",
+    "label each frame from its source frame number (pts x --label-fps): a Cholec80 phase/tool " +
+      ".txt or CholecT50 .json",
+  ),
+  "label-fps": positive("N", "the label file's frame rate (Cholec80: 25)", {
+    default: DEFAULT_LABEL_FPS,
+  }),
+  "label-field": choice(
+    "F",
+    "CholecT50 field: phase (default) | triplet | instrument | verb | target",
+    CHOLECT50_FIELDS,
+  ),
   reconnect: autoFlag(
     "restart ffmpeg when the stream drops (default: on for network URLs; --no-reconnect)",
   ),
@@ -133,6 +150,16 @@ export async function captureCommand(args: string[]): Promise<number> {
   const log = new Logger(output.quiet);
   const progress = parseProgressOptions(v, output.quiet);
   const latest = v.latest === true;
+  if (v.labels === undefined && (given.has("label-fps") || v["label-field"] !== undefined)) {
+    throw new UsageError("--label-fps and --label-field apply to --labels; give --labels FILE too");
+  }
+  // Without --fps, labelled frames come at the annotation rate: the fps filter gives every
+  // frame an exact timestamp, so its source frame number is exact too.
+  const fps = v.labels !== undefined ? (v.fps ?? v["label-fps"]) : v.fps;
+  const labeler = v.labels === undefined ? undefined : new VideoLabeler(
+    await loadFrameLabels(v.labels, { field: v["label-field"] }),
+    { fps: fps!, labelFps: v["label-fps"], startTime: v["start-time"] },
+  );
   const source = new CaptureSource({
     url: positionals[0],
     ffmpeg: v.ffmpeg,
@@ -143,9 +170,10 @@ export async function captureCommand(args: string[]): Promise<number> {
     fit: output.fit,
     layout: output.layout,
     channels: output.channels,
-    fps: v.fps,
+    fps,
     frames: v.frames,
     duration: v.duration,
+    startTime: v["start-time"],
     reconnect: v.reconnect,
     maxRetries: v["max-retries"],
     stallTimeout: v["stall-timeout"],
@@ -188,16 +216,17 @@ export async function captureCommand(args: string[]): Promise<number> {
   try {
     ({ summary } = await runStream({
       output,
-      header: source.header(),
+      header: labeler ? { ...source.header(), classes: labeler.table.classes } : source.header(),
       source: (signal) => {
         if (early.signal.aborted) {
           return (async function* (): AsyncGenerator<Frame> {})();
         }
         signal.addEventListener("abort", () => source.close(), { once: true });
-        return source;
+        return labeler ? labeler.labelAll(source) : source;
       },
       counts: () => ({
         ...source.summary(),
+        ...(labeler ? { unlabelled: labeler.unlabelled } : {}),
         ...(early.signal.aborted ? { reason: "signal" } : {}),
       }),
       log,
@@ -228,6 +257,9 @@ export async function captureCommand(args: string[]): Promise<number> {
     throw err;
   } finally {
     await source.close();
+  }
+  if (labeler && labeler.unlabelled > 0) {
+    log.warn(`${labeler.unlabelled} frames had no label in ${v.labels}`);
   }
   const lat = source.latency.summary();
   log.info(
