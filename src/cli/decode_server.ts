@@ -2,8 +2,8 @@
  * `framepipe decode-server`: a long-lived decode helper for Python's `read_rgb_image` and
  * `ImageFolder`. Requests arrive on stdin, one JSON object per line; answers go to stdout as
  * `frame`-format records (docs/FORMAT.md): one stream header, then exactly one frame record per
- * request, in request order. Decoding is `renderJpeg` via `readRgbImage`, the same code as
- * `framepipe images`, so the bytes are the CLI's.
+ * request, in request order. Decoding is `renderImage` (JPEG or PNG, by content) via
+ * `readRgbImage`, the same code as `framepipe images`, so the bytes are the CLI's.
  *
  * Requests:
  * - `{"op": "read", "id": N, "path": P, "width": W, "height": H, ...}`: a frame record with the
@@ -20,12 +20,12 @@
  *
  * @module
  */
-import { isJpeg, JpegError } from "../decode/mod.ts";
+import { JpegError } from "../decode/mod.ts";
 import { FrameFormatEncoder } from "../formats/writers.ts";
 import type { Frame } from "../formats/frame.ts";
 import { DirLabeler, type Labeler, LabelError, loadLabelFile } from "../labels/labels.ts";
 import { readRgbImage, type ReadRgbImageOptions } from "../pipeline/read_rgb_image.ts";
-import { DECODER_CHOICES } from "../pipeline/render.ts";
+import { DECODER_CHOICES, sniffImage } from "../pipeline/render.ts";
 import { SourceError } from "../sources/errors.ts";
 import { listInputs } from "../sources/list.ts";
 import { FIT_MODES, RESIZE_MODES } from "../transform/resize.ts";
@@ -130,11 +130,13 @@ async function read(req: Record<string, unknown>, id: number, seq: number): Prom
     if (err instanceof SourceError) throw new RequestFailed("read", err.message);
     if (err instanceof JpegError) {
       const head = await Deno.readFile(path).catch(() => new Uint8Array());
-      if (!isJpeg(head)) {
+      if (sniffImage(head) === null) {
         throw new RequestFailed(
           "not-image",
           `"${path}": ${
-            head.length === 0 ? "empty file" : "not a JPEG (content does not start with FF D8 FF)"
+            head.length === 0
+              ? "empty file"
+              : "not a JPEG or PNG (content starts with neither FF D8 FF nor the PNG signature)"
           }`,
         );
       }
@@ -179,7 +181,7 @@ async function list(req: Record<string, unknown>, id: number, seq: number): Prom
   }
   const out: [string, string, number[]][] = [];
   let notImages = 0;
-  const head = new Uint8Array(3);
+  const head = new Uint8Array(8); // enough to tell a JPEG (3 bytes) or a PNG (8) by content
   for (const f of files) {
     // the same content sniffing as `images`: files that are not JPEGs are not items
     let n = 0;
@@ -191,7 +193,7 @@ async function list(req: Record<string, unknown>, id: number, seq: number): Prom
       out.push([f.key, f.path, labeler?.lookup(f.key, f.dir) ?? []]);
       continue;
     }
-    if (n < 3 || !isJpeg(head)) {
+    if (sniffImage(head.subarray(0, n)) === null) {
       notImages++;
       continue;
     }
