@@ -1,5 +1,5 @@
 /**
- * `framepipe images`: stream JPEG files, folders, globs or stdin as frames.
+ * `framepipe images`: stream JPEG/PNG files, folders, globs or stdin as frames.
  *
  * @module
  */
@@ -87,7 +87,7 @@ export const IMAGES_OPTIONS = {
   limit: int("N", "stop after N positions"),
   "on-error": choice(
     "MODE",
-    "skip (report, count, go on) | fail (exit 1) on a corrupt JPEG",
+    "skip (report, count, go on) | fail (exit 1) on a corrupt JPEG or PNG",
     ["skip", "fail"] as const,
     { default: "skip" },
   ),
@@ -127,7 +127,7 @@ export const IMAGES_OPTIONS = {
 export const IMAGES_SPEC: CommandSpec<typeof IMAGES_OPTIONS> = {
   name: "images",
   positionals: "<file|folder|glob|->...",
-  summary: "stream JPEG files, folders, globs or an MJPEG stream on stdin as raw RGB frames",
+  summary: "stream JPEG/PNG files, folders, globs or an MJPEG stream on stdin as raw RGB frames",
   options: IMAGES_OPTIONS,
   examples: [
     [
@@ -153,8 +153,8 @@ export const IMAGES_SPEC: CommandSpec<typeof IMAGES_OPTIONS> = {
   ],
   notes: [
     "Each frame carries its position; resume with --start POSITION (same --seed/--shard).",
-    "Frames go to stdout; messages to stderr. Non-JPEG files are skipped and counted.",
-    "Exit code 1: a corrupt JPEG with --on-error fail, or no input produced a frame.",
+    "Frames go to stdout; messages to stderr. Files that are neither JPEG nor PNG (by content) are skipped and counted.",
+    "Exit code 1: a corrupt JPEG or PNG with --on-error fail, or no input produced a frame.",
     "On a terminal, a progress line is redrawn on stderr (--no-progress, --quiet: off).",
   ],
 };
