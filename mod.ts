@@ -174,8 +174,28 @@ export {
   type ConsumerConnection,
 } from "./src/net/consumer.ts";
 export { AuthError } from "./src/net/errors.ts";
-export { type Labeler, loadLabelFile } from "./src/labels/labels.ts";
-export { listInputs } from "./src/sources/list.ts";
+export {
+  CHOLEC80_PHASES,
+  CHOLEC80_TOOLS,
+  CHOLECT50_FIELDS,
+  type CholecT50Field,
+  type FrameLabels,
+  FrameTable,
+  type Labeler,
+  LabelError,
+  type LabelOptions,
+  loadFrameLabels,
+  loadLabelFile,
+  loadLabels,
+  type MissingLabelMode,
+  openPerVideoLabels,
+  PerVideoLabeler,
+  type PerVideoLabels,
+  type PerVideoOptions,
+  VideoLabeler,
+  type VideoLabelOptions,
+} from "./src/labels/mod.ts";
+export { listInputs, type ListOptions, type RepeatedPath } from "./src/sources/list.ts";
 export { splitJpegStream } from "./src/sources/mjpeg_split.ts";
 export {
   buildCaptureArgs,

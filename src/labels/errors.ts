@@ -9,6 +9,8 @@ export class LabelError extends Error {
   /** Exit-code kind: the user's to fix (exit 2). */
   readonly kind = "setup";
   /**
+   * Make the error.
+   *
    * @param message What is wrong, in which file, and how to fix it.
    */
   constructor(message: string) {

@@ -19,6 +19,8 @@ export class FrameNumberLabeler implements Labeler {
   readonly stride: number;
 
   /**
+   * Make the labeler.
+   *
    * @param table Frame labels (a phase, tool or CholecT50 file).
    * @param stride Image number N -> annotation frame N * stride. Default 1.
    */

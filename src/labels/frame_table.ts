@@ -73,7 +73,12 @@ export class FrameTable implements FrameLabels {
     return this.#frames.length;
   }
 
-  /** @inheritdoc */
+  /**
+   * The labels of an annotation frame (see {@linkcode FrameTableOptions.lookup}).
+   *
+   * @param frame The frame number at the annotation's rate.
+   * @returns The labels, or `undefined` when no row covers the frame.
+   */
   at(frame: number): number[] | undefined {
     const f = this.#frames;
     let lo = 0, hi = f.length - 1, found = -1;

@@ -46,6 +46,8 @@ export class PerVideoLabeler implements Labeler {
   #byVideo: Map<string, Labeler>;
 
   /**
+   * Make the labeler (use {@linkcode openPerVideoLabels}).
+   *
    * @param byVideo Video name -> that video's labeler.
    * @param classes Shared class names.
    */
@@ -54,7 +56,14 @@ export class PerVideoLabeler implements Labeler {
     this.classes = classes;
   }
 
-  /** Labels of an image in its video's file (`undefined` when its video has none). */
+  /**
+   * Labels of an image in its own video's file.
+   *
+   * @param key The image's key.
+   * @param dir Its folder relative to its root.
+   * @param path The path it was opened by (its parent folder names the video).
+   * @returns The labels, or `undefined` when its video has no file or the frame no label.
+   */
   lookup(key: string, dir: string, path?: string): number[] | undefined {
     return this.#byVideo.get(videoOf(path ?? key))?.lookup(key, dir, path);
   }

@@ -34,6 +34,8 @@ export class VideoLabeler {
   #index = 0;
 
   /**
+   * Label the frames of one video.
+   *
    * @param table The video's frame labels.
    * @param options Output rate, annotation rate, start time.
    */
