@@ -245,6 +245,10 @@ Deno.test({
       assert.equal(info.producers.length, 1);
       assert.equal(info.producers[0].state, "ended");
       assert.equal(info.producers[0].end.frames, 90);
+      // the frames still in the stream (acknowledged ones may be trimmed): no hole, no repeat
+      assert.equal(info.seq.complete, true);
+      assert.ok(info.seq.frames > 0 && info.seq.frames <= 90, JSON.stringify(info.seq));
+      assert.deepEqual([info.seq.holes, info.seq.missing, info.seq.repeated], [0, 0, 0]);
       const g = info.groups.find((x: { name: string }) => x.name === "train");
       assert.equal(g.pending, 0);
       assert.equal(g.lag, 0);
@@ -473,6 +477,69 @@ Deno.test({
   },
 });
 
+/** Kill Redis (no persistence) while a --max-lag producer waits for a slow group; restart it. */
+async function resetMidRun(
+  srv: RedisServer,
+  stream: string,
+  more: string[],
+): Promise<{ p: { code: number; stdout: string; stderr: string }; o: Consumed }> {
+  const url = srv.url(stream);
+  await results(py(["create-group", url, "train"]));
+  const prod = cli(srv.port, produce(url, 200, "32x24", ["--max-lag", "10", ...more]));
+  const cons = py(["consume", url, "train", "c", "--sleep-ms", "20"]);
+  await prod.waitFor("waiting for the slowest consumer group");
+  await new Promise((r) => setTimeout(r, 800));
+  await srv.kill("SIGKILL");
+  await new Promise((r) => setTimeout(r, 300));
+  await srv.start();
+  const p = await prod.done;
+  const [o] = await results(cons);
+  return { p, o };
+}
+
+Deno.test({
+  name:
+    "--max-lag, Redis restarted without persistence mid-run: the unacknowledged frames are republished, none lost",
+  ignore,
+  fn: async () => {
+    const srv = await new RedisServer().start();
+    try {
+      const { p, o } = await resetMidRun(srv, "framepipe:reset", []);
+      assert.equal(p.code, 0, p.stderr);
+      assert.match(p.stderr, /republishing the \d+ frames not yet acknowledged/);
+      assert.deepEqual(sorted([...new Set(o.seqs)]), range(200), "every frame reached the group");
+      assert.equal(o.end?.redis_stream_resets, 1);
+      assert.ok(Number(o.end?.redis_republished) > 0, JSON.stringify(o.end));
+      assert.equal(o.end?.redis_lost, 0);
+      // inspect sees the frames republished after the reset: no hole, counted as repeated or not
+      const i = await cli(srv.port, ["inspect", srv.url("framepipe:reset"), "--json"]).done;
+      assert.equal(i.code, 0, i.stderr);
+      assert.equal(JSON.parse(i.stdout).seq.holes, 0);
+    } finally {
+      await srv.kill();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "--max-lag, Redis restarted without persistence, frames not held (--retain-mb 0): exit 1 naming how many were lost",
+  ignore,
+  fn: async () => {
+    const srv = await new RedisServer().start();
+    try {
+      const { p } = await resetMidRun(srv, "framepipe:lost", ["--retain-mb", "0"]);
+      assert.equal(p.code, 1, p.stderr);
+      const m = /and (\d+) of the \d+ frames not yet acknowledged by every consumer group are lost/
+        .exec(p.stderr);
+      assert.ok(m && Number(m[1]) > 0, p.stderr);
+      assert.match(p.stderr, /appendfsync always/);
+    } finally {
+      await srv.kill();
+    }
+  },
+});
+
 async function waitUntil(cond: () => Promise<boolean>, ms = 15_000): Promise<void> {
   const t0 = performance.now();
   while (!(await cond().catch(() => false))) {
@@ -521,7 +588,11 @@ Deno.test({
     const b = await cli(1, ["images", "fixtures/frames", "-f", "raw", "--out", "redis://h:1/s"])
       .done;
     assert.equal(b.code, 2);
-    assert.match(b.stderr, /drop --format raw/);
+    assert.match(b.stderr, /drop --format raw|use the frame format/);
+    const c = await cli(1, ["images", "fixtures/frames", "--out", "redis://127.0.0.1:abc/s"]).done;
+    assert.equal(c.code, 2, c.stderr);
+    assert.equal(c.stderr.trim().split("\n").length, 1, c.stderr);
+    assert.match(c.stderr, /redis:\/\/127\.0\.0\.1:abc\/s: malformed host or port/);
   },
 });
 

@@ -1,13 +1,16 @@
 /**
  * The consumer side in TypeScript: connect to `framepipe --listen` (token handshake, TLS) and
- * get the frame stream's bytes, e.g. for {@linkcode readRecords}.
+ * get the frame stream's bytes, or its records with sequence checking (`records()`: a hole in
+ * `seq` sets the frame's `gap` metadata, is counted in `seq` and warned about).
  *
  * @module
  */
+import { readRecords, type StreamRecord } from "../formats/read_stream.ts";
 import { formatHostPort, type HostPort, parseHostPort } from "./address.ts";
 import { connectWithRetry, readPem } from "./connect.ts";
 import { NetworkError } from "./errors.ts";
 import { helloAsConsumer } from "./handshake.ts";
+import { SeqCheck, type SeqCounts } from "./seq.ts";
 
 /** Options for {@linkcode connectStream}. */
 export interface ConnectStreamOptions {
@@ -21,6 +24,8 @@ export interface ConnectStreamOptions {
   connectTimeoutMs?: number;
   /** Stop connecting. */
   signal?: AbortSignal;
+  /** Where `records()` reports holes in the sequence numbers. */
+  log?: { warn(msg: string): void };
 }
 
 /** An open consumer connection. */
@@ -29,6 +34,13 @@ export interface ConsumerConnection {
   readable: ReadableStream<Uint8Array>;
   /** `tcp://HOST:PORT`. */
   url: string;
+  /**
+   * The records of `readable` (use one or the other). A frame after a hole in `seq` gets the
+   * missing count as its `gap` metadata (when the producer did not announce a larger one).
+   */
+  records(): AsyncGenerator<StreamRecord>;
+  /** What `records()` saw of the sequence numbers so far. */
+  readonly seq: SeqCounts;
   /** Close the connection (the server counts the consumer as gone). */
   close(): void;
 }
@@ -115,9 +127,25 @@ export async function connectStream(
     throw err;
   }
   let closed = false;
+  const readable = prefixed(rest, conn.readable);
+  const check = new SeqCheck();
   return {
-    readable: prefixed(rest, conn.readable),
+    readable,
     url: name,
+    seq: check.counts,
+    async *records() {
+      for await (const r of readRecords(readable)) {
+        if (r.kind === "header") check.header();
+        else if (r.kind === "frame") {
+          const hole = check.frame(r.fields.seq, r.meta.gap);
+          if (hole > 0) {
+            options.log?.warn(`${name}: ${hole} frame(s) missing before seq ${r.fields.seq}`);
+            if (!(Number(r.meta.gap ?? 0) >= hole)) r.meta.gap = hole;
+          }
+        }
+        yield r;
+      }
+    },
     close() {
       if (closed) return;
       closed = true;

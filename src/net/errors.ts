@@ -9,6 +9,8 @@
  * `--allow-net`, no consumer within `--connect-timeout`, a certificate that cannot be read.
  */
 export class NetworkError extends Error {
+  /** Exit-code kind: the user's to fix (exit 2). */
+  readonly kind = "setup";
   /**
    * Make the error.
    *

@@ -15,15 +15,11 @@ import type * as NodeRedis from "redis";
 /** node-redis, loaded on first use so that runs without Redis never load it. */
 let nodeRedis: typeof NodeRedis | undefined;
 import { RedisAuthError, RedisSetupError } from "./errors.ts";
+import { type Log, SILENT_LOG } from "../util/log.ts";
 import type { RedisTarget } from "./url.ts";
 
-/** Where the connection reports waits and reconnects. */
-export interface RedisLog {
-  /** Informational line. */
-  info(msg: string): void;
-  /** Warning line. */
-  warn(msg: string): void;
-}
+/** Where the connection reports waits and reconnects: the one {@linkcode Log} (an alias). */
+export type RedisLog = Log;
 
 /** Options for {@linkcode RedisConnection.open}. */
 export interface RedisConnectOptions {
@@ -54,8 +50,6 @@ export const MAX_RETRY_MS = 1000;
 export type RedisArg = string | Uint8Array;
 
 type Client = ReturnType<typeof NodeRedis.createClient>;
-
-const quiet: RedisLog = { info() {}, warn() {} };
 
 function errText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -152,7 +146,7 @@ export class RedisConnection {
   private constructor(o: RedisConnectOptions, lib: typeof NodeRedis) {
     this.#o = o;
     this.#lib = lib;
-    this.#log = o.log ?? quiet;
+    this.#log = o.log ?? SILENT_LOG;
     const t = o.target;
     this.#client = lib.createClient({
       username: t.username,
@@ -370,10 +364,14 @@ export class RedisConnection {
  * @returns Whether it is a connection problem.
  */
 export function isConnectionLoss(err: unknown): boolean {
-  if (err instanceof RedisSetupError) return false;
+  // framepipe's own errors (they carry an exit-code kind) are never a dropped connection
+  if (err instanceof RedisSetupError || (err as { kind?: unknown })?.kind !== undefined) {
+    return false;
+  }
   const name = (err as { name?: string })?.name ?? "";
   if (name === "ErrorReply") return false;
+  // words, not substrings: a stream named "framepipe:..." is no EPIPE
   return /ClientOfflineError|ClientClosedError|SocketClosedUnexpectedly|Disconnects|ConnectionTimeout/
     .test(name) ||
-    /ECONNRESET|ECONNREFUSED|EPIPE|socket|offline|closed/i.test(errText(err));
+    /\b(?:ECONNRESET|ECONNREFUSED|EPIPE|socket|offline|closed)\b/i.test(errText(err));
 }

@@ -1,6 +1,6 @@
 /**
- * Errors of the Redis Streams transport. All are setup problems the user must fix (CLI exit
- * code 2); each message names the flag, variable or server setting that fixes it.
+ * Errors of the Redis Streams transport: setup problems the user must fix (CLI exit code 2), each
+ * naming the flag, variable or server setting that fixes it, and frames lost in Redis (exit 1).
  *
  * @module
  */
@@ -47,5 +47,28 @@ export class RedisFrameTooLargeError extends RedisSetupError {
   constructor(message: string) {
     super(message);
     this.name = "RedisFrameTooLargeError";
+  }
+}
+
+/**
+ * Frames not yet acknowledged by every consumer group vanished with the stream (Redis restarted
+ * without persistence) and the producer no longer held them to republish: data lost (CLI exit
+ * code 1).
+ */
+export class RedisStreamLostError extends Error {
+  /** Exit-code kind: frames were lost (exit 1). */
+  readonly kind = "data";
+  /** Frames lost. */
+  readonly lost: number;
+  /**
+   * Make the error.
+   *
+   * @param message How many frames were lost and how to avoid it.
+   * @param lost Frames lost.
+   */
+  constructor(message: string, lost: number) {
+    super(message);
+    this.name = "RedisStreamLostError";
+    this.lost = lost;
   }
 }

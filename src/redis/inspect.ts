@@ -1,14 +1,17 @@
 /**
  * `framepipe inspect redis://HOST:PORT/STREAM`: describe a framepipe Redis stream without
  * consuming it: length, first/last entry ids, the stream header, each producer's state and end
- * counts, consumer groups with their lag and pending counts, and Redis memory.
+ * counts, consumer groups with their lag and pending counts, Redis memory, and a scan of the
+ * entries' sequence numbers (holes, repeats, announced gaps; see `net/seq.ts`).
  *
  * @module
  */
+import { KIND_FRAME, KIND_HEADER, readRecordHeader, RECORD_HEADER_SIZE } from "../formats/frame.ts";
 import { readPem } from "../net/connect.ts";
+import { SeqCheck, type SeqCounts } from "../net/seq.ts";
 import { RedisConnection } from "./connection.ts";
 import { RedisSetupError } from "./errors.ts";
-import { headerKey, PRODUCER_RUNNING, producersKey } from "./layout.ts";
+import { FIELD_HEAD, FIELD_META, headerKey, PRODUCER_RUNNING, producersKey } from "./layout.ts";
 import { resolveRedisPassword } from "./password.ts";
 import { type GroupInfo, parseGroups } from "./sink.ts";
 import { parseRedisUrl } from "./url.ts";
@@ -36,6 +39,55 @@ export interface RedisStreamInfo {
   stream_bytes: number | null;
   /** The server's `used_memory`, null when refused. */
   used_memory: number | null;
+  /**
+   * Sequence numbers of the frame entries (the first {@linkcode MAX_SCAN} entries), null with
+   * several producers (their sequences interleave).
+   */
+  seq: (SeqCounts & { scanned: number; complete: boolean }) | null;
+}
+
+/** Entries `inspect redis://` reads at most for its sequence check. */
+export const MAX_SCAN = 20_000;
+
+/** Read the entries' record heads (in batches) and check their sequence numbers. */
+async function scanSeq(
+  conn: RedisConnection,
+  stream: string,
+): Promise<SeqCounts & { scanned: number; complete: boolean }> {
+  const check = new SeqCheck();
+  let scanned = 0, start = "-", complete = false;
+  const dec = new TextDecoder();
+  while (scanned < MAX_SCAN) {
+    const batch = await conn.send<unknown[]>(
+      ["XRANGE", stream, start, "+", "COUNT", "64"],
+      true,
+    );
+    if (!batch?.length) {
+      complete = true;
+      break;
+    }
+    for (const e of batch) {
+      const [id, flat] = e as [Uint8Array, Uint8Array[]];
+      scanned++;
+      start = "(" + dec.decode(id);
+      const f = pairs(flat.map((x, i) => i % 2 ? x : dec.decode(x)));
+      const h = f.get(FIELD_HEAD);
+      if (!(h instanceof Uint8Array) || h.length < RECORD_HEADER_SIZE) continue;
+      const head = readRecordHeader(h);
+      if (head.kind === KIND_HEADER) check.header();
+      else if (head.kind === KIND_FRAME) {
+        let gap: unknown;
+        const m = f.get(FIELD_META);
+        try {
+          gap = m instanceof Uint8Array ? JSON.parse(dec.decode(m)).gap : undefined;
+        } catch {
+          // metadata that is not JSON: no announced gap
+        }
+        check.frame(head.seq, gap);
+      }
+    }
+  }
+  return { ...check.counts, scanned, complete };
 }
 
 function pairs(a: unknown): Map<string, unknown> {
@@ -108,6 +160,7 @@ export async function describeStream(
       Number(await conn.send(["MEMORY", "USAGE", stream])) || null
     ),
     used_memory: Number(/used_memory:(\d+)/.exec(mem ?? "")?.[1] ?? NaN) || null,
+    seq: prods.size > 1 ? null : await scanSeq(conn, stream),
   };
 }
 
@@ -156,6 +209,14 @@ export function formatStreamInfo(s: RedisStreamInfo): string {
     for (const c of g.consumers_detail) {
       lines.push(`  consumer ${c.name}: pending ${c.pending}, idle ${c.idle_ms} ms`);
     }
+  }
+  if (s.seq) {
+    const q = s.seq;
+    lines.push(
+      `seq:       ${q.frames} frames${q.complete ? "" : ` in the first ${q.scanned} entries`}: ` +
+        `${q.holes} holes (${q.missing} frames missing), ${q.repeated} repeated, ` +
+        `${q.announced} announced as gap`,
+    );
   }
   if (s.used_memory !== null) {
     lines.push(`memory:    used_memory ${(s.used_memory / 1e6).toFixed(1)} MB`);

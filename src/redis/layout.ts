@@ -13,8 +13,9 @@
  *
  * @module
  */
+import { RECORD_HEADER_SIZE } from "../formats/frame.ts";
 
-/** Field holding the 56-byte record header. */
+/** Field holding the fixed record header (`RECORD_HEADER_SIZE` bytes). */
 export const FIELD_HEAD = "h";
 /** Field holding the metadata JSON. */
 export const FIELD_META = "m";
@@ -41,6 +42,25 @@ export function headerKey(stream: string): string {
  */
 export function producersKey(stream: string): string {
   return `${stream}:producers`;
+}
+
+/**
+ * The fields of a stream entry from the `frame` encoder's chunks of one record (head with its
+ * metadata, then the payload for frames).
+ *
+ * @param chunks What `FrameFormatEncoder` returns for a header, frame or end record.
+ * @returns `h`, `m` and, for frames, `p` with their values (views, no copies).
+ */
+export function entryFields(chunks: Uint8Array[]): (string | Uint8Array)[] {
+  const [head, payload] = chunks;
+  const fields: (string | Uint8Array)[] = [
+    FIELD_HEAD,
+    head.subarray(0, RECORD_HEADER_SIZE),
+    FIELD_META,
+    head.subarray(RECORD_HEADER_SIZE),
+  ];
+  if (payload !== undefined) fields.push(FIELD_PAYLOAD, payload);
+  return fields;
 }
 
 /** A stream entry id as two numbers. */

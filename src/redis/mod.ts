@@ -30,7 +30,6 @@ export {
   headerKey,
   producersKey,
 } from "./layout.ts";
-export { isRedisUrl, parseRedisOptions, REDIS_OPTIONS, type RedisOutOptions } from "./options.ts";
 export { PASSWORD_ENVS, resolveRedisPassword } from "./password.ts";
 export {
   DEFAULT_MAX_LAG,

@@ -7,38 +7,33 @@
  *   group read them are counted (`redis_dropped`, added to `dropped`).
  * - `--max-lag N` (datasets, the default with N = 128): lossless; before writing, the producer
  *   waits while the slowest group has more than N entries undelivered or pending, and trims the
- *   entries every group has acknowledged (`XTRIM MINID ~`).
+ *   entries every group has acknowledged (`XTRIM MINID ~`). The producer also keeps the frames
+ *   not yet acknowledged by every group (up to `retainBytes`): when the stream vanishes under it
+ *   (Redis restarted without persistence) it republishes them into the new stream; frames it
+ *   no longer holds make the run fail with {@linkcode RedisStreamLostError}, naming how many.
+ *
+ * Entries are the `frame` format's records, cut into head, metadata and payload fields
+ * (`layout.ts`). A source must not reuse a frame's `data` buffer after `write` resolves: with
+ * `--max-lag` the sink may still hold it for republishing.
  *
  * @module
  */
-import {
-  encodeRecordHead,
-  type Frame,
-  KIND_END,
-  KIND_FRAME,
-  KIND_HEADER,
-} from "../formats/frame.ts";
-import type { StreamHeader, StreamSummary } from "../formats/frame.ts";
-import { frameMeta, headerMeta } from "../formats/writers.ts";
-import type { FrameSink } from "../sinks/sink.ts";
+import type { Frame, StreamHeader, StreamSummary } from "../formats/frame.ts";
+import { FrameFormatEncoder } from "../formats/writers.ts";
+import type { FrameSink } from "../formats/sink.ts";
 import { isConnectionLoss, type RedisArg, RedisConnection, type RedisLog } from "./connection.ts";
-import { RedisFrameTooLargeError, RedisSetupError } from "./errors.ts";
-import {
-  compareIds,
-  FIELD_HEAD,
-  FIELD_META,
-  FIELD_PAYLOAD,
-  headerKey,
-  PRODUCER_RUNNING,
-  producersKey,
-} from "./layout.ts";
+import { RedisFrameTooLargeError, RedisSetupError, RedisStreamLostError } from "./errors.ts";
+import { compareIds, entryFields, headerKey, PRODUCER_RUNNING, producersKey } from "./layout.ts";
 import type { RedisTarget } from "./url.ts";
+import { SILENT_LOG } from "../util/log.ts";
 import { sleep } from "../util/sleep.ts";
 
 /** `--max-lag` when neither `--maxlen` nor `--max-lag` is given. */
 export const DEFAULT_MAX_LAG = 128;
 /** Assumed `proto-max-bulk-len` when `CONFIG GET` is refused (Redis' default, 512 MB). */
 export const DEFAULT_PROTO_MAX_BULK_LEN = 512 * 1024 * 1024;
+/** Payload bytes of unacknowledged frames kept for republishing (`--retain-mb`, 256 MB). */
+export const DEFAULT_RETAIN_BYTES = 256 * 1024 * 1024;
 
 /** Options for {@linkcode RedisSink}. */
 export interface RedisSinkOptions {
@@ -50,6 +45,11 @@ export interface RedisSinkOptions {
   maxLag?: number;
   /** `--wait-groups N`: wait until N consumer groups exist before the first frame. */
   waitGroups?: number;
+  /**
+   * `--max-lag` only: payload bytes of frames not yet acknowledged by every group kept for
+   * republishing after a stream reset (default {@linkcode DEFAULT_RETAIN_BYTES}; 0 keeps none).
+   */
+  retainBytes?: number;
   /** Password (from the environment). */
   password?: string;
   /** Variable it came from. */
@@ -107,11 +107,21 @@ export function parseGroups(reply: unknown): GroupInfo[] {
   });
 }
 
-const noLog: RedisLog = { info() {}, warn() {} };
-
 function nextId(id: string): string {
   const [ms, seq] = id.split("-");
   return `${ms}-${Number(seq ?? 0) + 1}`;
+}
+
+/** A frame entry not yet acknowledged by every group (`--max-lag`), kept for republishing. */
+interface Unacked {
+  /** Its entry id (the newest one when it was republished). */
+  id: string;
+  /** Its fields; null once dropped to stay within `retainBytes`. */
+  fields: RedisArg[] | null;
+  /** Payload and metadata bytes. */
+  bytes: number;
+  /** True while it must be added again (its stream vanished) and has not been yet. */
+  stale: boolean;
 }
 
 /** Writes frames as entries of one Redis stream (see the module doc). */
@@ -122,8 +132,12 @@ export class RedisSink implements FrameSink {
   failedEntries = 0;
   /** Times the stream had vanished after a reconnect (Redis restarted without persistence). */
   streamResets = 0;
-  /** Entries written before a stream reset (lost for groups that had not read them). */
+  /** `--maxlen`: entries written before a stream reset (lost for groups that had not read them). */
   lostOnReset = 0;
+  /** `--max-lag`: frames added again after a stream reset (not yet acknowledged by every group). */
+  republished = 0;
+  /** `--max-lag`: frames lost in a stream reset (not acknowledged by every group, not held). */
+  lost = 0;
   /** Seconds the producer waited for slow groups (`--max-lag`). */
   waitedS = 0;
   /** Payload and metadata bytes sent. */
@@ -133,22 +147,27 @@ export class RedisSink implements FrameSink {
   #conn: RedisConnection | null = null;
   #stream: string;
   #maxLag: number | undefined;
+  #retainBytes: number;
   #bulkLimit = DEFAULT_PROTO_MAX_BULK_LEN;
   #producerId = [...crypto.getRandomValues(new Uint8Array(6))].map((b) =>
     b.toString(16).padStart(2, "0")
   ).join("");
-  #headerArgs: RedisArg[] = [];
+  #enc = new FrameFormatEncoder();
+  #headerFields: RedisArg[] = [];
   #headerJson = "";
   #announce = false;
   /** Our entry ids, oldest first, from index `#idBase` on (for lag and drop accounting). */
   #ids: string[] = [];
   #idBase = 0;
   #added = 0;
+  #lastId: string | null = null;
   #lagEstimate = 0;
   #lastAccount = 0;
   #dropsByGroup = new Map<string, number>();
   #deliveredCache = new Map<string, number>();
   #toldWait = false;
+  #unacked: Unacked[] = [];
+  #heldBytes = 0;
 
   /**
    * Make the sink (it connects in `start`).
@@ -157,10 +176,11 @@ export class RedisSink implements FrameSink {
    */
   constructor(options: RedisSinkOptions) {
     this.#o = options;
-    this.#log = options.log ?? noLog;
+    this.#log = options.log ?? SILENT_LOG;
     this.#stream = options.target.stream;
     this.description = options.target.display;
     this.#maxLag = options.maxLag ?? (options.maxlen === undefined ? DEFAULT_MAX_LAG : undefined);
+    this.#retainBytes = options.retainBytes ?? DEFAULT_RETAIN_BYTES;
   }
 
   /** Redis connection (after `start`). */
@@ -189,45 +209,95 @@ export class RedisSink implements FrameSink {
     } catch {
       // CONFIG is often refused by ACLs (and managed services): assume the default
     }
-    const meta = { ...headerMeta(header), producer_id: this.#producerId };
-    this.#headerJson = JSON.stringify(meta);
-    const head = encodeRecordHead({
-      kind: KIND_HEADER,
-      layout: header.layout,
-      channels: header.channels,
-      width: header.width,
-      height: header.height,
-      seq: 0,
-      position: -1,
-      timestamp: Date.now(),
-      payloadLength: 0,
-    }, meta);
-    this.#headerArgs = [FIELD_HEAD, head.subarray(0, 56), FIELD_META, head.subarray(56)];
+    const withId = { ...header, extra: { ...header.extra, producer_id: this.#producerId } };
+    this.#headerFields = entryFields(this.#enc.header(withId));
+    this.#headerJson = new TextDecoder().decode(this.#headerFields[3] as Uint8Array);
     await this.#retry(() => this.#writeHeader());
     if (o.waitGroups) await this.#waitGroups(o.waitGroups);
   }
 
-  async #writeHeader(): Promise<void> {
-    const c = this.#conn!;
-    if (this.#added > 0) {
-      const exists = Number(await c.send(["EXISTS", this.#stream]));
-      if (!exists) {
-        this.streamResets++;
-        this.lostOnReset += this.#added;
-        this.#log.warn(
-          `${this.description}: the stream is gone after the reconnect (Redis restarted without ` +
-            `persistence?); continuing in a new stream: consumers lose what they had not read ` +
-            `and must recreate their groups`,
-        );
+  /** The stream's `last-generated-id`, or null when the stream does not exist. */
+  async #lastGeneratedId(): Promise<string | null> {
+    try {
+      const r = await this.#conn!.send<unknown[]>(["XINFO", "STREAM", this.#stream]);
+      for (let i = 0; i + 1 < (r?.length ?? 0); i += 2) {
+        if (String(r[i]) === "last-generated-id") return String(r[i + 1]);
+      }
+      return "0-0";
+    } catch (err) {
+      if (/no such key/i.test((err as Error).message ?? "")) return null;
+      throw err;
+    }
+  }
+
+  /**
+   * The stream lost our entries after `gen` (it vanished, or came back from an older snapshot):
+   * mark the unacknowledged frames among them for republishing, or fail when some are no longer
+   * held (`--max-lag`); with `--maxlen`, count them and go on (a live stream drops by design).
+   */
+  #onReset(gen: string | null): void {
+    this.streamResets++;
+    const after = gen ?? "0-0";
+    if (this.#maxLag === undefined) {
+      this.lostOnReset += this.#added;
+      this.#log.warn(
+        `${this.description}: the stream is gone after the reconnect (Redis restarted without ` +
+          `persistence?); continuing in a new stream: consumers lose what they had not read ` +
+          `and must recreate their groups`,
+      );
+    } else {
+      const need = this.#unacked.filter((u) => u.stale || compareIds(u.id, after) > 0);
+      const lost = need.filter((u) => !u.fields).length;
+      if (lost > 0) {
+        // The run fails; the end entry still goes into the new stream, so consumers finish.
+        this.lost += lost;
+        this.#unacked = [];
+        this.#heldBytes = 0;
+        this.#lastId = null;
         this.#ids = [];
         this.#idBase = 0;
         this.#added = 0;
-        this.#deliveredCache.clear();
+        throw new RedisStreamLostError(
+          `${this.description}: the stream ${
+            gen === null ? "vanished" : `lost its entries after ${gen}`
+          } (Redis restarted without persistence?) and ${lost} of the ${need.length} frames ` +
+            `not yet acknowledged by every consumer group are lost: the producer kept only ` +
+            `${(this.#retainBytes / 1e6).toFixed(0)} MB of them (--retain-mb); raise ` +
+            `--retain-mb, lower --max-lag, or run Redis with appendonly yes and ` +
+            `appendfsync always (docs/SCALE_OUT.md)`,
+          lost,
+        );
       }
+      for (const u of need) u.stale = true;
+      this.#log.warn(
+        `${this.description}: the stream ${
+          gen === null ? "is gone" : `lost its entries after ${gen}`
+        } after the reconnect (Redis restarted without persistence?); republishing the ` +
+          `${need.length} frames not yet acknowledged by every consumer group (a consumer may ` +
+          `get some of them twice: same seq)`,
+      );
+    }
+    this.#ids = [];
+    this.#idBase = 0;
+    this.#added = 0;
+    this.#deliveredCache.clear();
+  }
+
+  async #writeHeader(): Promise<void> {
+    const c = this.#conn!;
+    if (this.#lastId !== null) {
+      const gen = await this.#lastGeneratedId();
+      if (gen === null || compareIds(gen, this.#lastId) < 0) this.#onReset(gen);
     }
     await c.send(["SET", headerKey(this.#stream), this.#headerJson]);
     await c.send(["HSET", producersKey(this.#stream), this.#producerId, PRODUCER_RUNNING]);
-    await this.#xadd(this.#headerArgs);
+    await this.#xadd(this.#headerFields);
+    for (const u of this.#unacked) {
+      if (!u.stale) continue;
+      u.id = await this.#xadd(u.fields!);
+      u.stale = false;
+      this.republished++;
+    }
     this.#announce = false;
   }
 
@@ -257,6 +327,7 @@ export class RedisSink implements FrameSink {
     args.push("*", ...fields);
     const id = String(await this.#conn!.send(args));
     this.#ids.push(id);
+    this.#lastId = id;
     this.#added++;
     this.#lagEstimate++;
     const keep = Math.max(this.#o.maxlen ?? 0, this.#maxLag ?? 0) * 2 + 1024;
@@ -266,6 +337,29 @@ export class RedisSink implements FrameSink {
       this.#idBase += cut;
     }
     return id;
+  }
+
+  /** Keep a frame entry until every group has acknowledged it (`--max-lag`). */
+  #hold(id: string, fields: RedisArg[], bytes: number): void {
+    this.#unacked.push({ id, fields, bytes, stale: false });
+    this.#heldBytes += bytes;
+    for (const u of this.#unacked) {
+      if (this.#heldBytes <= this.#retainBytes) break;
+      if (!u.fields) continue;
+      u.fields = null;
+      this.#heldBytes -= u.bytes;
+    }
+  }
+
+  /** Forget the held frames below `min` (every group has acknowledged them). */
+  #release(min: string): void {
+    let n = 0;
+    for (const u of this.#unacked) {
+      if (u.stale || compareIds(u.id, min) >= 0) break;
+      if (u.fields) this.#heldBytes -= u.bytes;
+      n++;
+    }
+    if (n > 0) this.#unacked.splice(0, n);
   }
 
   /** How many of our entries have ids <= `id` (binary search over the id log). */
@@ -333,6 +427,7 @@ export class RedisSink implements FrameSink {
     }
     if (min !== undefined && compareIds(min, "0-1") > 0) {
       await this.#conn!.send(["XTRIM", this.#stream, "MINID", "~", min]);
+      this.#release(min);
     }
   }
 
@@ -386,60 +481,37 @@ export class RedisSink implements FrameSink {
     }
     if (this.#maxLag !== undefined) await this.#waitForLag();
     if (this.#o.signal?.aborted) return;
-    const head = encodeRecordHead({
-      kind: KIND_FRAME,
-      layout: frame.layout,
-      channels: frame.channels,
-      width: frame.width,
-      height: frame.height,
-      seq: frame.seq,
-      position: frame.position,
-      timestamp: frame.timestamp,
-      payloadLength: n,
-    }, frameMeta(frame));
-    await this.#retry(() =>
-      this.#xadd([
-        FIELD_HEAD,
-        head.subarray(0, 56),
-        FIELD_META,
-        head.subarray(56),
-        FIELD_PAYLOAD,
-        frame.data,
-      ]), true);
-    this.bytesWritten += head.length + n;
+    const chunks = this.#enc.frame(frame);
+    const fields = entryFields(chunks);
+    const bytes = chunks[0].length + n;
+    const id = await this.#retry(() => this.#xadd(fields), true);
+    if (this.#maxLag !== undefined) this.#hold(id, fields, bytes);
+    this.bytesWritten += bytes;
     if (this.#o.maxlen !== undefined && performance.now() - this.#lastAccount > 1000) {
       this.#lastAccount = performance.now();
       await this.#retry(() => this.#accountDrops());
     }
   }
 
-  /** Write the end-of-stream record (see {@linkcode FrameSink.end}). */
-  async end(summary: StreamSummary): Promise<void> {
-    if (!this.#conn) return;
+  /**
+   * Write the end-of-stream record (see {@linkcode FrameSink.end}).
+   *
+   * @param summary The caller's counts (not modified).
+   * @returns The counts this sink adds (`--maxlen` drops, reconnects, resets, republished).
+   */
+  async end(summary: StreamSummary): Promise<Record<string, unknown>> {
+    if (!this.#conn) return {};
+    const more: Record<string, unknown> = {};
     if (this.#o.maxlen !== undefined) {
       await this.#retry(() => this.#accountDrops()).catch(() => {});
       const d = this.dropped;
-      // The summary object is the pump's own: the CLI's final line shows these drops too.
-      summary.dropped = (summary.dropped ?? 0) + d;
-      summary.redis_dropped = d;
-      summary.redis_dropped_by_group = Object.fromEntries(this.#dropsByGroup);
+      more.dropped = (summary.dropped ?? 0) + d;
+      more.redis_dropped = d;
+      more.redis_dropped_by_group = Object.fromEntries(this.#dropsByGroup);
     }
-    Object.assign(summary, this.stats());
-    const endMeta = { ...summary, producer_id: this.#producerId };
-    const head = encodeRecordHead({
-      kind: KIND_END,
-      layout: "chw",
-      channels: 0,
-      width: 0,
-      height: 0,
-      seq: summary.frames,
-      position: -1,
-      timestamp: Date.now(),
-      payloadLength: 0,
-    }, endMeta);
-    const id = await this.#retry(() =>
-      this.#xadd([FIELD_HEAD, head.subarray(0, 56), FIELD_META, head.subarray(56)])
-    );
+    Object.assign(more, this.stats());
+    const endMeta = { ...summary, ...more, producer_id: this.#producerId };
+    const id = await this.#retry(() => this.#xadd(entryFields(this.#enc.end(endMeta))));
     await this.#retry(() =>
       this.#conn!.send([
         "HSET",
@@ -448,6 +520,7 @@ export class RedisSink implements FrameSink {
         JSON.stringify({ ...endMeta, id }),
       ])
     );
+    return more;
   }
 
   /** Release the connection (see {@linkcode FrameSink.close}). */
@@ -468,6 +541,8 @@ export class RedisSink implements FrameSink {
       redis_failed_entries: this.failedEntries,
       redis_stream_resets: this.streamResets,
       redis_lost_on_reset: this.lostOnReset,
+      redis_republished: this.republished,
+      redis_lost: this.lost,
       redis_waited_s: Math.round(this.waitedS * 1000) / 1000,
       bytes_written: this.bytesWritten,
     };
