@@ -91,8 +91,18 @@ export function planPasses(
 export function reconstruct(png: PngFile, raw: Uint8Array): DecodedImage {
   const { width, height } = png;
   const channels = outputChannels(png.colorType);
-  const out = new Uint8Array(width * height * channels);
   const bpp = Math.max(1, (png.samples * png.bitDepth) >> 3);
+  if (!png.interlaced && png.bitDepth === 8 && png.samples === channels) {
+    // 8-bit grey or RGB: the samples are the pixels. Undo the filters, then squeeze out the
+    // filter bytes in place (rows move down, never over a row not yet moved): no second buffer.
+    const stride = width * channels;
+    unfilter(raw, 0, height, stride, bpp);
+    for (let y = 0; y < height; y++) {
+      raw.copyWithin(y * stride, y * (stride + 1) + 1, (y + 1) * (stride + 1));
+    }
+    return { width, height, channels, data: raw.subarray(0, height * stride), orientation: 1 };
+  }
+  const out = new Uint8Array(width * height * channels);
   let o = 0;
   for (const p of planPasses(png).passes) {
     unfilter(raw, o, p.h, p.stride, bpp);
