@@ -38,8 +38,8 @@
  * await Deno.remove("loop.fpip");
  * ```
  *
- * @example Capture a live SRT camera (needs ffmpeg and `--allow-run=ffmpeg`)
- * ```ts
+ * @example Capture a live SRT camera (needs ffmpeg, `--allow-run=ffmpeg` and a camera)
+ * ```ts ignore
  * import { CaptureSource } from "@framepipe/framepipe";
  * const cam = new CaptureSource({
  *   url: "srt://127.0.0.1:9999?mode=caller", width: 320, height: 240, latest: true, frames: 100,
@@ -162,7 +162,7 @@ export { type NetLog, TcpClientSink, type TcpClientSinkOptions } from "./src/sin
  * Read a `--listen` server as a consumer (token handshake, TLS).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { connectStream, readRecords } from "@framepipe/framepipe";
  * const c = await connectStream("tcp://127.0.0.1:9000");
  * for await (const r of readRecords(c.readable)) console.log(r.kind, r.meta);
