@@ -42,6 +42,15 @@ async function readTools(video: string): Promise<{ names: string[]; rows: [numbe
   return { names: head.trim().split("\t").slice(1), rows };
 }
 
+/** Extract a fixture video's frames with ffmpeg into `pattern` (its folder is created). */
+async function extractFrames(video: string, pattern: string, args: string[]): Promise<void> {
+  await Deno.mkdir(pattern.slice(0, pattern.lastIndexOf("/")), { recursive: true });
+  const ff = await new Deno.Command("ffmpeg", {
+    args: ["-v", "error", "-i", `${ROOT}/${C80}/videos/${video}.mp4`, ...args, pattern],
+  }).output();
+  assert.ok(ff.success, new TextDecoder().decode(ff.stderr));
+}
+
 function frames(recs: StreamRecord[]): StreamRecord[] {
   return recs.filter((r) => r.kind === "frame");
 }
@@ -83,23 +92,14 @@ Deno.test("Cholec80 frames at 1 fps, two videos in one run: each frame gets its 
 Deno.test("Cholec80 tool files: multi-label, the row at or before each frame, tool names as classes", async () => {
   await withTempDir(async (dir) => {
     // a 5 fps extraction of video02, numbered by source frame (0, 5, 10, ...)
-    await Deno.mkdir(`${dir}/video02`);
-    const ff = await new Deno.Command("ffmpeg", {
-      args: [
-        "-v",
-        "error",
-        "-i",
-        `${ROOT}/${C80}/videos/video02.mp4`,
-        "-vf",
-        "select=not(mod(n\\,5))",
-        "-fps_mode",
-        "passthrough",
-        "-frame_pts",
-        "1",
-        `${dir}/video02/%d.jpg`,
-      ],
-    }).output();
-    assert.ok(ff.success, new TextDecoder().decode(ff.stderr));
+    await extractFrames("video02", `${dir}/video02/%d.jpg`, [
+      "-vf",
+      "select=not(mod(n\\,5))",
+      "-fps_mode",
+      "passthrough",
+      "-frame_pts",
+      "1",
+    ]);
     const r = await runCli([
       "images",
       `${dir}/video02`,
@@ -124,19 +124,7 @@ Deno.test("Cholec80 tool files: multi-label, the row at or before each frame, to
 
 Deno.test("--every 25 on a 25 fps extraction keeps frames 0, 25, 50 ... before --shuffle and --shard (equal ranks)", async () => {
   await withTempDir(async (dir) => {
-    await Deno.mkdir(`${dir}/video01`);
-    const ff = await new Deno.Command("ffmpeg", {
-      args: [
-        "-v",
-        "error",
-        "-i",
-        `${ROOT}/${C80}/videos/video01.mp4`,
-        "-start_number",
-        "0",
-        `${dir}/video01/169_%d.jpg`,
-      ],
-    }).output();
-    assert.ok(ff.success);
+    await extractFrames("video01", `${dir}/video01/169_%d.jpg`, ["-start_number", "0"]);
     const run = (extra: string[]) =>
       runCli([
         "images",
@@ -258,21 +246,12 @@ Deno.test("capture --labels on a Cholec80 video gives the labels images --label-
   await withTempDir(async (dir) => {
     const video = `${C80}/videos/video02.mp4`;
     const phaseFile = `${C80}/phase_annotations/video02-phase.txt`;
-    await Deno.mkdir(`${dir}/video02`);
-    const ff = await new Deno.Command("ffmpeg", {
-      args: [
-        "-v",
-        "error",
-        "-i",
-        `${ROOT}/${video}`,
-        "-vf",
-        "fps=1",
-        "-start_number",
-        "0",
-        `${dir}/video02/video02_%06d.jpg`,
-      ],
-    }).output();
-    assert.ok(ff.success);
+    await extractFrames("video02", `${dir}/video02/video02_%06d.jpg`, [
+      "-vf",
+      "fps=1",
+      "-start_number",
+      "0",
+    ]);
     const img = await runCli([
       "images",
       `${dir}/video02`,
@@ -339,5 +318,28 @@ Deno.test("capture --start-time/--duration select a span; frames past the annota
     assert.deepEqual(got.map((f) => f.meta.labels), [[phases.get(50)], [phases.get(75)], [], []]);
     assert.equal(recs.at(-1)!.meta.unlabelled, 2);
     assert.match(r.stderr, /2 frames had no label/);
+  });
+});
+
+Deno.test("one frame-numbered label file over two video folders warns that every video gets the same labels", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeTextFile(`${dir}/labels.json`, `{"0": [0], "25": [1]}`);
+    const r = await runCli(
+      ["images", `${C80}/frames`, "--labels", `${dir}/labels.json`, "--size", "8x8"],
+      { permissions: [`--allow-read=${C80},${dir}`] },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stderr.split("\n").filter((l) => /every video gets the same labels/.test(l));
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(
+      lines[0],
+      /span 2 folders \(video01, video02\).*--labels 'labels\/\{video\}\.json'/,
+    );
+    // one video: no warning
+    const one = await runCli(
+      ["images", `${C80}/frames/video01`, "--labels", `${dir}/labels.json`, "--size", "8x8"],
+      { permissions: [`--allow-read=${C80},${dir}`] },
+    );
+    assert.doesNotMatch(one.stderr, /same labels/);
   });
 });

@@ -95,6 +95,13 @@ export class MapLabeler implements Labeler {
     return undefined;
   }
 
+  /** True when every key is a bare frame number (`{"968": [2]}`): it fits one video only. */
+  get byFrameNumber(): boolean {
+    if (this.#map.size === 0) return false;
+    for (const k of this.#map.keys()) if (!/^\d+$/.test(k)) return false;
+    return true;
+  }
+
   /** Number of entries. */
   get size(): number {
     return this.#map.size;

@@ -5,8 +5,10 @@
  */
 import { JpegError } from "../decode/mod.ts";
 import type { Frame, StreamHeader } from "../formats/frame.ts";
+import path from "node:path";
 import type { CholecT50Field } from "../labels/cholect50.ts";
-import { DirLabeler, type Labeler } from "../labels/labels.ts";
+import { FrameNumberLabeler } from "../labels/frame_labeler.ts";
+import { DirLabeler, type Labeler, MapLabeler } from "../labels/labels.ts";
 import { loadLabels, videoOf } from "../labels/load.ts";
 import {
   isPerVideoTemplate,
@@ -85,6 +87,11 @@ export interface ImagesOptions extends RenderOptions, OrderOptions {
   unordered?: boolean;
   /** Told when workers were asked for but cannot start (decoding then runs on this thread). */
   onNotice?: (message: string) => void;
+  /**
+   * Told of a likely mistake that does not stop the run, e.g. one label file keyed by frame
+   * number applied to the frames of several videos.
+   */
+  onWarning?: (message: string) => void;
 }
 
 /** A bad input with `onError: "fail"` (CLI exit code 1). */
@@ -367,6 +374,26 @@ async function* stdinItems(
   if (garbage > 0) yield skipItem();
 }
 
+/** One frame-numbered label file over several video folders gives every video the same labels. */
+function warnSharedFrameLabels(
+  file: string,
+  labeler: Labeler,
+  files: InputFile[],
+  options: ImagesOptions,
+): void {
+  const byFrame = labeler instanceof FrameNumberLabeler ||
+    (labeler instanceof MapLabeler && labeler.byFrameNumber);
+  if (!byFrame) return;
+  const videos = new Set(files.map((f) => videoOf(f.path)));
+  if (videos.size < 2) return;
+  const names = [...videos].slice(0, 2).join(", ") + (videos.size > 2 ? ", ..." : "");
+  options.onWarning?.(
+    `${file} labels frames by number and the inputs span ${videos.size} folders (${names}): ` +
+      `every video gets the same labels; for one label file per video name it with {video}, ` +
+      `e.g. --labels 'labels/{video}${path.extname(file)}'`,
+  );
+}
+
 function labelOptions(o: ImagesOptions) {
   return { stride: o.labelStride, field: o.labelField };
 }
@@ -451,6 +478,7 @@ export async function openImages(
     }
   } else if (typeof options.labels === "string") {
     labeler = await loadLabels(options.labels, labelOptions(options));
+    warnSharedFrameLabels(options.labels, labeler, files, options);
   } else labeler = options.labels;
   header.classes = labeler?.classes ?? [];
   const order: OrderOptions = options;
