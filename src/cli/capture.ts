@@ -112,6 +112,10 @@ export const CAPTURE_SPEC: CommandSpec<typeof CAPTURE_OPTIONS> = {
       "an RTSP camera (TCP), centre-cropped",
     ],
     ["framepipe capture clip.mp4 --size 320x240 --frames 100", "100 frames of a file"],
+    [
+      "framepipe capture video01.mp4 --fps 1 --labels video01-phase.txt --size 853x480",
+      "a Cholec80 video at 1 frame/s, each frame with the phase of its source frame (pts x 25)",
+    ],
     ["framepipe srt-serve ./frames --loop", "a local test camera (see framepipe srt-serve)"],
   ],
   notes: [

@@ -143,6 +143,14 @@ export const IMAGES_SPEC: CommandSpec<typeof IMAGES_OPTIONS> = {
       "ImageFolder-style classes, shard 0 of 4 DDP ranks",
     ],
     [
+      "framepipe images frames --labels 'phase_annotations/{video}-phase.txt' --label-stride 25",
+      "Cholec80 frames at 1 fps in one folder per video, each video with its own phase file",
+    ],
+    [
+      "framepipe images videos --labels 'labels/{video}.json' --label-field triplet",
+      "CholecT50 PNG frames with their triplets",
+    ],
+    [
       "ffmpeg -i in.mp4 -f image2pipe -c:v mjpeg - | framepipe images - --size 224x224",
       "an MJPEG stream on stdin",
     ],
