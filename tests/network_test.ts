@@ -3,7 +3,11 @@
 // Every CLI run is a subprocess with exact permissions (--allow-net=127.0.0.1:PORT).
 import assert from "node:assert/strict";
 import { readRecords, type StreamRecord } from "../src/formats/read_stream.ts";
+import type { Frame } from "../src/formats/frame.ts";
 import { connectStream } from "../src/net/consumer.ts";
+import { SeqCheck } from "../src/net/seq.ts";
+import { Consumer } from "../src/sinks/tcp_consumer.ts";
+import { TcpServerSink } from "../src/sinks/tcp_server.ts";
 import { freePort, parseStream, PYTHON, pythonHas, ROOT, withTempDir } from "./helpers.ts";
 
 const hasNumpy = await pythonHas("numpy");
@@ -816,3 +820,129 @@ netTest("network options that do not fit together are usage errors", async () =>
     assert.match(r.stderr, re);
   }
 });
+
+// --- seams in process: the slow-consumer policy, sequence checks ---------------------------
+
+function fakeFrame(seq: number): Frame {
+  return {
+    width: 1,
+    height: 1,
+    channels: 1,
+    layout: "chw",
+    data: new Uint8Array([seq & 255]),
+    seq,
+    position: seq,
+    timestamp: 0,
+    key: `f${seq}`,
+    labels: [],
+  };
+}
+
+const noSocket = { write: (p: Uint8Array) => Promise.resolve(p.length) };
+const tag = (f: Frame, gap: number) => [new TextEncoder().encode(`${f.seq}+${gap}`)];
+
+Deno.test("slow policy drop: the oldest queued frame goes and the next one carries the gap", () => {
+  const c = new Consumer(1, "peer", noSocket, 2);
+  c.pushRecord([new Uint8Array([0])]); // the header is never dropped
+  for (let i = 0; i < 5; i++) {
+    assert.equal(c.offer(fakeFrame(i), tag(fakeFrame(i), 0), "drop", tag), "queued");
+  }
+  assert.equal(c.queuedFrames(), 2);
+  assert.equal(c.dropped, 3);
+  assert.equal(c.queue[0].frame, undefined, "header kept");
+  // frames 0, 1, 2 dropped: 3 carries them all as its gap, 4 follows
+  assert.deepEqual(c.queue.slice(1).map((it) => [it.frame!.seq, it.gap]), [[3, 3], [4, 0]]);
+  assert.equal(new TextDecoder().decode(c.queue[1].chunks[0]), "3+3");
+  assert.deepEqual(c.stats(), {
+    id: 1,
+    peer: "peer",
+    frames: 2,
+    dropped: 3,
+    bytes: 6,
+    state: "connected",
+  });
+});
+
+Deno.test("slow policy disconnect: a full queue is reported as too slow and nothing is queued", () => {
+  const c = new Consumer(1, "peer", noSocket, 1);
+  assert.equal(c.offer(fakeFrame(0), tag(fakeFrame(0), 0), "disconnect", tag), "queued");
+  assert.equal(c.offer(fakeFrame(1), tag(fakeFrame(1), 0), "disconnect", tag), "too-slow");
+  assert.equal(c.queuedFrames(), 1);
+  assert.equal(c.dropped, 0);
+});
+
+Deno.test("the consumer writer sends queued records in order and stops after the end", async () => {
+  const out: number[] = [];
+  const sock = { write: (p: Uint8Array) => (out.push(...p), Promise.resolve(p.length)) };
+  const c = new Consumer(1, "peer", sock, 4);
+  const w = c.write();
+  c.pushRecord([new Uint8Array([9])]);
+  c.offer(fakeFrame(1), [new Uint8Array([1])], "drop", tag);
+  c.offer(fakeFrame(2), [new Uint8Array([2]), new Uint8Array([22])], "drop", tag);
+  c.ending = true;
+  c.pushRecord([new Uint8Array([7])]);
+  await w;
+  assert.deepEqual(out, [9, 1, 2, 22, 7]);
+  assert.equal(c.frames, 2);
+});
+
+Deno.test("SeqCheck counts holes, repeats and announced gaps; a header restarts the sequence", () => {
+  const s = new SeqCheck();
+  assert.deepEqual([0, 1, 4, 5].map((q) => s.frame(q)), [0, 0, 2, 0]);
+  s.frame(3); // sent again
+  s.frame(7, 1); // a hole of 1, announced
+  s.header();
+  s.frame(0);
+  assert.deepEqual(s.counts, { frames: 7, holes: 2, missing: 3, repeated: 1, announced: 1 });
+});
+
+netTest(
+  "connectStream().records() marks a hole in seq as the frame's gap and counts it",
+  async () => {
+    const sink = new TcpServerSink({
+      address: { hostname: "127.0.0.1", port: 0 },
+      format: "frame",
+      waitConsumers: 1,
+    });
+    let port = 0;
+    const listening = new Promise<void>((r) => {
+      sink.start({ source: "t", classes: [], layout: "chw", width: 1, height: 1, channels: 1 });
+      const t = setInterval(() => {
+        if (sink.address) {
+          port = sink.address.port;
+          clearInterval(t);
+          r();
+        }
+      }, 5);
+    });
+    await listening;
+    const warned: string[] = [];
+    const c = await connectStream(`tcp://127.0.0.1:${port}`, {
+      log: { warn: (m) => warned.push(m) },
+    });
+    const got = (async () => {
+      const out: [number, unknown][] = [];
+      for await (const r of c.records()) {
+        if (r.kind === "frame") {
+          out.push([r.fields.seq, r.meta.gap]);
+        }
+      }
+      return out;
+    })();
+    for (const seq of [0, 1, 5, 6]) await sink.write(fakeFrame(seq));
+    await sink.end({
+      frames: 4,
+      skipped: 0,
+      errors: 0,
+      dropped: 0,
+      reconnects: 0,
+      elapsed_s: 0,
+      reason: "end",
+    });
+    await sink.close();
+    assert.deepEqual(await got, [[0, undefined], [1, undefined], [5, 3], [6, undefined]]);
+    assert.deepEqual(c.seq, { frames: 4, holes: 1, missing: 3, repeated: 0, announced: 0 });
+    assert.match(warned[0], /3 frame\(s\) missing before seq 5/);
+    c.close();
+  },
+);

@@ -7,6 +7,7 @@
  * @module
  */
 import { JpegError } from "../decode/types.ts";
+import { type Log, SILENT_LOG } from "../util/log.ts";
 import type { Frame, Layout, StreamHeader } from "../formats/frame.ts";
 import { renderJpeg } from "../pipeline/render.ts";
 import type { FitMode, ResizeMode } from "../transform/resize.ts";
@@ -22,13 +23,8 @@ import { diagnose, StderrRelay } from "./stderr.ts";
 import { supervise } from "./supervisor.ts";
 import { type InputInfo, inputInfo, makeRedactor, redactUrl } from "./url.ts";
 
-/** Where capture messages go (a `Logger` fits). */
-export interface CaptureLog {
-  /** Informational line. */
-  info(msg: string): void;
-  /** Warning line. */
-  warn(msg: string): void;
-}
+/** Where capture messages go: the one {@linkcode Log} (kept as an alias). */
+export type CaptureLog = Log;
 
 /** Options for {@linkcode CaptureSource}. */
 export interface CaptureOptions {
@@ -114,8 +110,6 @@ interface Item {
   gapMs?: number;
 }
 
-const NO_LOG: CaptureLog = { info() {}, warn() {} };
-
 /**
  * A live (or file) video input as an async iterable of frames.
  *
@@ -193,7 +187,7 @@ export class CaptureSource implements AsyncIterable<Frame> {
       : (options.reconnect ?? this.info.network);
     const latest = options.latest ?? false;
     this.#queue = new FrameQueue<Item>(options.queue ?? (latest ? 1 : 4), latest);
-    this.#log = options.log ?? NO_LOG;
+    this.#log = options.log ?? SILENT_LOG;
     this.#redact = makeRedactor(options.url);
     this.#relay = new StderrRelay({ emit: (l) => this.#log.warn(l), redact: this.#redact });
     if ((options.width === undefined) !== (options.height === undefined)) {

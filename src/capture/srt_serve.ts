@@ -15,6 +15,7 @@
  * @module
  */
 import { listInputs } from "../sources/list.ts";
+import { type Log, SILENT_LOG } from "../util/log.ts";
 import { CaptureError, CaptureSetupError } from "./errors.ts";
 import { FfmpegProcess } from "./ffmpeg.ts";
 import { parseFfmpegLine, StderrRelay } from "./stderr.ts";
@@ -51,7 +52,7 @@ export interface SrtServeOptions {
   /** Stops the server. */
   signal?: AbortSignal;
   /** Messages. */
-  log?: { info(msg: string): void; warn(msg: string): void };
+  log?: Log;
 }
 
 const PEER_LEFT = /av_interleaved_write_frame|Error writing trailer|Error closing file/;
@@ -228,7 +229,7 @@ export async function serveSrt(o: SrtServeOptions): Promise<void> {
   const feed = await planFeed(o);
   const url = srtServeUrl(o);
   const redact = makeRedactor(url);
-  const log = o.log ?? { info() {}, warn() {} };
+  const log = o.log ?? SILENT_LOG;
   const relay = new StderrRelay({ emit: (l) => log.warn(l), redact });
   const stop = o.signal ?? new AbortController().signal;
   const shown = redact(url);

@@ -12,14 +12,10 @@ import { connectWithRetry } from "../net/connect.ts";
 import { presentToken } from "../net/handshake.ts";
 import { ConsumerGoneError, isConsumerGone, writeAll } from "../util/io.ts";
 import type { FrameSink } from "../formats/sink.ts";
+import { type Log, SILENT_LOG } from "../util/log.ts";
 
-/** Where network sinks report connections, refusals and drops (the CLI's `Logger`). */
-export interface NetLog {
-  /** Informational line (quiet-able). */
-  info(msg: string): void;
-  /** Warning line. */
-  warn(msg: string): void;
-}
+/** Where network sinks report connections, refusals and drops: the one {@linkcode Log}. */
+export type NetLog = Log;
 
 /** Options for {@linkcode TcpClientSink}. */
 export interface TcpClientSinkOptions {
@@ -42,8 +38,6 @@ export interface TcpClientSinkOptions {
   /** Aborting stops connection attempts. */
   signal?: AbortSignal;
 }
-
-const quietLog: NetLog = { info() {}, warn() {} };
 
 /** Drain what the peer sends after we close our side, for at most this long (ms). */
 const LINGER_MS = 2000;
@@ -105,7 +99,7 @@ export class TcpClientSink implements FrameSink {
   constructor(options: TcpClientSinkOptions) {
     this.#o = options;
     this.#enc = createEncoder(options.format);
-    this.#log = options.log ?? quietLog;
+    this.#log = options.log ?? SILENT_LOG;
     this.description = `${options.tls ? "tcps" : "tcp"}://${formatHostPort(options.address)}`;
   }
 

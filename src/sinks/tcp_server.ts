@@ -5,6 +5,9 @@
  * oldest queued frame (counted, and announced as `gap` on the next frame), `disconnect` it,
  * or `wait` (lossless: the source waits for the slowest consumer).
  *
+ * Admission (accept, TLS, token) is `tcp_admission.ts`; each consumer's queue, slow-consumer
+ * policy and writer are `tcp_consumer.ts`; this module fans frames out and ends the stream.
+ *
  * Frames are encoded once and shared by every queue, so a source must not reuse a frame's
  * `data` buffer after `write` resolves.
  *
@@ -12,17 +15,14 @@
  */
 import type { Frame, StreamHeader, StreamSummary } from "../formats/frame.ts";
 import { createEncoder, type FormatEncoder, type WireFormat } from "../formats/writers.ts";
-import { formatHostPort, type HostPort, peerName } from "../net/address.ts";
-import { describeNetError, NetworkError } from "../net/errors.ts";
-import { HANDSHAKE_TIMEOUT_MS, verifyPeer } from "../net/handshake.ts";
+import { formatHostPort, type HostPort } from "../net/address.ts";
 import type { FrameSink } from "../formats/sink.ts";
-import { closeGracefully, type NetLog } from "./tcp_client.ts";
-import { writeAll } from "../util/io.ts";
+import { type Log, SILENT_LOG } from "../util/log.ts";
+import { Admission } from "./tcp_admission.ts";
+import { closeGracefully } from "./tcp_client.ts";
+import { Consumer, type SlowPolicy } from "./tcp_consumer.ts";
 
-/** What to do with a consumer whose queue is full. */
-export type SlowPolicy = "drop" | "disconnect" | "wait";
-/** Every `--slow` policy, for CLI validation. */
-export const SLOW_POLICIES: readonly SlowPolicy[] = ["drop", "disconnect", "wait"];
+export { type ConsumerStats, SLOW_POLICIES, type SlowPolicy } from "./tcp_consumer.ts";
 
 /** Options for {@linkcode TcpServerSink}. */
 export interface TcpServerSinkOptions {
@@ -45,88 +45,13 @@ export interface TcpServerSinkOptions {
   /** Longest wait for a consumer's TLS and token handshakes (ms, default 5000). */
   handshakeTimeoutMs?: number;
   /** Messages. */
-  log?: NetLog;
+  log?: Log;
   /** Aborting stops waiting for consumers and for space. */
   signal?: AbortSignal;
   /** Called once listening, with the bound address (the port the OS picked for port 0). */
   onListen?: (addr: HostPort) => void;
 }
 
-/** Per-consumer counts (in `stats().consumers` and each consumer's end record). */
-export interface ConsumerStats {
-  /** 1-based connection number. */
-  id: number;
-  /** `HOST:PORT` of the consumer. */
-  peer: string;
-  /** Frames sent (still queued ones included). */
-  frames: number;
-  /** Frames dropped for this consumer (`--slow drop`). */
-  dropped: number;
-  /** Bytes written to it. */
-  bytes: number;
-  /** `connected`, `left` (went away), `disconnected` (too slow), `done` (got the end). */
-  state: "connected" | "left" | "disconnected" | "done";
-}
-
-interface Item {
-  chunks: Uint8Array[];
-  frame?: Frame;
-  gap: number;
-}
-
-class Consumer {
-  readonly queue: Item[] = [];
-  frames = 0;
-  dropped = 0;
-  bytes = 0;
-  state: ConsumerStats["state"] = "connected";
-  ending = false;
-  carryGap = 0;
-  wake: (() => void) | null = null;
-  spaceWaiters: (() => void)[] = [];
-  done!: Promise<void>;
-  /** Turns yielded for this consumer since its writer last progressed. */
-  idleTurns = 0;
-  constructor(readonly id: number, readonly peer: string, readonly conn: Deno.Conn) {}
-
-  get active(): boolean {
-    return this.state === "connected";
-  }
-  queuedFrames(): number {
-    let n = 0;
-    for (const it of this.queue) if (it.frame) n++;
-    return n;
-  }
-  notifyWriter(): void {
-    const w = this.wake;
-    this.wake = null;
-    w?.();
-  }
-  notifySpace(): void {
-    const ws = this.spaceWaiters;
-    this.spaceWaiters = [];
-    for (const w of ws) w();
-  }
-  stats(): ConsumerStats {
-    // Queued frames count as sent: nothing is dropped once the stream ends.
-    let queuedBytes = 0, queued = 0;
-    for (const it of this.queue) {
-      if (!it.frame) continue;
-      queued++;
-      for (const c of it.chunks) queuedBytes += c.length;
-    }
-    return {
-      id: this.id,
-      peer: this.peer,
-      frames: this.frames + queued,
-      dropped: this.dropped,
-      bytes: this.bytes + queuedBytes,
-      state: this.state,
-    };
-  }
-}
-
-const quietLog: NetLog = { info() {}, warn() {} };
 const MAX_LISTED_CONSUMERS = 100;
 /**
  * Idle turns (~1 ms each) a frame waits at most, with `--slow drop|disconnect`, while the queue
@@ -148,19 +73,17 @@ export class TcpServerSink implements FrameSink {
   unsent = 0;
   #o: TcpServerSinkOptions;
   #enc: FormatEncoder;
-  #log: NetLog;
-  #listener: Deno.Listener | null = null;
+  #log: Log;
+  #admission: Admission;
   #header: Uint8Array[] = [];
-  #consumers = new Set<Consumer>();
-  #finished: Consumer[] = [];
+  #consumers = new Set<Consumer<Deno.Conn>>();
+  #finished: Consumer<Deno.Conn>[] = [];
   #nextId = 1;
   #ending = false;
   #closed = false;
   #joinWaiters: (() => void)[] = [];
   #buffer: number;
   #slow: SlowPolicy;
-  #pending = new Set<Deno.Conn>();
-  #acceptLoop: Promise<void> | null = null;
   #abort: Promise<void> | null = null;
 
   /**
@@ -171,7 +94,15 @@ export class TcpServerSink implements FrameSink {
   constructor(options: TcpServerSinkOptions) {
     this.#o = options;
     this.#enc = createEncoder(options.format);
-    this.#log = options.log ?? quietLog;
+    this.#log = options.log ?? SILENT_LOG;
+    this.#admission = new Admission({
+      address: options.address,
+      tls: options.tls,
+      token: options.token,
+      handshakeTimeoutMs: options.handshakeTimeoutMs,
+      log: this.#log,
+      onAdmit: (conn, peer) => this.#join(conn, peer),
+    });
     this.#buffer = Math.max(1, options.buffer ?? 8);
     this.#slow = options.slow ?? "wait";
     this.description = `${options.tls ? "tcps" : "tcp"}://${formatHostPort(options.address)}`;
@@ -179,28 +110,12 @@ export class TcpServerSink implements FrameSink {
 
   /** The bound address (after `start`). */
   get address(): HostPort | undefined {
-    const a = this.#listener?.addr as Deno.NetAddr | undefined;
-    return a ? { hostname: a.hostname, port: a.port } : undefined;
+    return this.#admission.address;
   }
 
   /** Consumers connected now (authenticated). */
   get connected(): number {
     return this.#consumers.size;
-  }
-
-  #listen(): Deno.Listener {
-    const { hostname, port } = this.#o.address;
-    const hp = formatHostPort(this.#o.address);
-    try {
-      if (this.#o.tls) {
-        return Deno.listenTls({ hostname, port, cert: this.#o.tls.cert, key: this.#o.tls.key });
-      }
-      return Deno.listen({ hostname, port });
-    } catch (err) {
-      const d = describeNetError(err, `--listen ${hp}`, hp);
-      if (d instanceof NetworkError) throw d;
-      throw new NetworkError(`--listen ${hp}: ${(err as Error).message}`, { cause: err });
-    }
   }
 
   /** Resolves when `signal` aborts (never when there is no signal); one listener in all. */
@@ -226,8 +141,7 @@ export class TcpServerSink implements FrameSink {
   /** Open the stream (see {@linkcode FrameSink.start}). */
   async start(header: StreamHeader): Promise<void> {
     this.#header = this.#enc.header(header);
-    this.#listener = this.#listen();
-    const addr = this.address!;
+    const addr = this.#admission.listen();
     const shown = `${this.#o.tls ? "tcps" : "tcp"}://${formatHostPort(addr)}`;
     (this as { description: string }).description = shown;
     this.#log.info(
@@ -236,76 +150,17 @@ export class TcpServerSink implements FrameSink {
       }; --slow ${this.#slow}, --buffer ${this.#buffer})`,
     );
     this.#o.onListen?.(addr);
-    this.#acceptLoop = this.#accept(this.#listener);
     await this.#waitForConsumers(this.#o.waitConsumers ?? 1);
   }
 
-  async #accept(listener: Deno.Listener): Promise<void> {
-    while (true) {
-      let conn: Deno.Conn;
-      try {
-        conn = await listener.accept();
-      } catch (err) {
-        if (this.#ending || this.#closed || err instanceof Deno.errors.BadResource) return;
-        this.#log.warn(`accept on ${this.description} failed: ${(err as Error).message}`);
-        await new Promise((r) => setTimeout(r, 100));
-        continue;
-      }
-      this.#admit(conn).catch((err) =>
-        this.#log.warn(`consumer connection failed: ${(err as Error).message}`)
-      );
-    }
-  }
-
-  async #admit(conn: Deno.Conn): Promise<void> {
-    const peer = peerName(conn.remoteAddr);
-    if (this.#ending) {
-      conn.close();
-      return;
-    }
-    this.#pending.add(conn);
-    const limit = this.#o.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
-    try {
-      if (conn.remoteAddr.transport === "tcp") {
-        try {
-          (conn as Deno.TcpConn).setNoDelay?.(true);
-        } catch {
-          // not a plain TCP connection
-        }
-      }
-      if (this.#o.tls) {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        try {
-          const ok = await Promise.race([
-            (conn as Deno.TlsConn).handshake().then(() => true),
-            new Promise<false>((r) => timer = setTimeout(() => r(false), limit)),
-          ]);
-          if (!ok) throw new Error("timed out");
-        } catch (err) {
-          this.#log.warn(`TLS handshake with ${peer} failed: ${(err as Error).message}`);
-          conn.close();
-          return;
-        } finally {
-          clearTimeout(timer);
-        }
-      }
-      if (this.#o.token) {
-        const r = await verifyPeer(conn, this.#o.token, limit);
-        if (!r.ok) {
-          this.#log.warn(`refused consumer ${peer}: ${r.reason}`);
-          await closeGracefully(conn, 500);
-          return;
-        }
-      }
-    } finally {
-      this.#pending.delete(conn);
-    }
+  /** A consumer passed admission: queue the header first (it joins at a record boundary). */
+  #join(conn: Deno.Conn, peer: string): void {
     if (this.#ending || this.#closed) {
       conn.close();
       return;
     }
-    const c = new Consumer(this.#nextId++, peer, conn);
-    c.queue.push({ chunks: this.#header, gap: 0 }); // joins at a record boundary
+    const c = new Consumer(this.#nextId++, peer, conn, this.#buffer);
+    c.pushRecord(this.#header);
     this.#consumers.add(c);
     this.#log.info(
       `consumer #${c.id} ${peer} connected (${this.#consumers.size} connected)`,
@@ -318,7 +173,7 @@ export class TcpServerSink implements FrameSink {
   }
 
   /** Read and discard what a consumer sends, so that closing never resets unread data. */
-  async #drain(c: Consumer): Promise<void> {
+  async #drain(c: Consumer<Deno.Conn>): Promise<void> {
     const buf = new Uint8Array(4096);
     try {
       while ((await c.conn.read(buf)) !== null) {
@@ -329,33 +184,9 @@ export class TcpServerSink implements FrameSink {
     }
   }
 
-  async #writer(c: Consumer): Promise<void> {
+  async #writer(c: Consumer<Deno.Conn>): Promise<void> {
     try {
-      while (true) {
-        const item = c.queue.shift();
-        if (!item) {
-          if (c.ending) break;
-          await new Promise<void>((r) => c.wake = r);
-          continue;
-        }
-        if (item.frame) c.notifySpace();
-        // Counted when taken, so stats taken meanwhile include the record in flight.
-        let left = 0;
-        for (const chunk of item.chunks) left += chunk.length;
-        c.bytes += left;
-        if (item.frame) c.frames++;
-        try {
-          for (const chunk of item.chunks) {
-            await writeAll(c.conn, chunk);
-            left -= chunk.length;
-            c.idleTurns = 0;
-          }
-        } catch (err) {
-          c.bytes -= left;
-          if (item.frame && left > 0) c.frames--;
-          throw err;
-        }
-      }
+      await c.write();
       c.state = "done";
       this.#retire(c);
       await closeGracefully(c.conn);
@@ -377,10 +208,9 @@ export class TcpServerSink implements FrameSink {
     }
   }
 
-  #retire(c: Consumer): void {
+  #retire(c: Consumer<Deno.Conn>): void {
     if (!this.#consumers.delete(c)) return;
-    c.queue.length = 0;
-    c.notifySpace();
+    c.clear();
     this.#finished.push(c);
     if (this.#finished.length > MAX_LISTED_CONSUMERS) this.#finished.shift();
   }
@@ -391,42 +221,21 @@ export class TcpServerSink implements FrameSink {
     return this.#enc.frame({ ...frame, extra: { ...frame.extra, gap: prior + gap } });
   }
 
-  #enqueue(c: Consumer, frame: Frame, chunks: Uint8Array[]): void {
-    const item: Item = { chunks, frame, gap: 0 };
-    if (c.carryGap) {
-      item.gap = c.carryGap;
-      item.chunks = this.#encodeWithGap(frame, item.gap);
-      c.carryGap = 0;
+  #enqueue(c: Consumer<Deno.Conn>, frame: Frame, chunks: Uint8Array[]): void {
+    const policy = this.#slow === "disconnect" ? "disconnect" : "drop";
+    if (c.offer(frame, chunks, policy, (f, gap) => this.#encodeWithGap(f, gap)) === "queued") {
+      return;
     }
-    if (c.queuedFrames() >= this.#buffer) {
-      if (this.#slow === "disconnect") {
-        c.state = "disconnected";
-        this.#log.warn(
-          `consumer #${c.id} ${c.peer} is too slow (${this.#buffer} frames queued): disconnected`,
-        );
-        this.#retire(c);
-        try {
-          c.conn.close();
-        } catch {
-          // already closed
-        }
-        return;
-      }
-      // drop the oldest queued frame (never the header or end record)
-      const i = c.queue.findIndex((it) => it.frame);
-      const [old] = c.queue.splice(i, 1);
-      c.dropped++;
-      const next = c.queue.slice(i).find((it) => it.frame);
-      if (next) {
-        next.gap += old.gap + 1;
-        next.chunks = this.#encodeWithGap(next.frame!, next.gap);
-      } else {
-        item.gap += old.gap + 1;
-        item.chunks = this.#encodeWithGap(frame, item.gap);
-      }
+    c.state = "disconnected";
+    this.#log.warn(
+      `consumer #${c.id} ${c.peer} is too slow (${this.#buffer} frames queued): disconnected`,
+    );
+    this.#retire(c);
+    try {
+      c.conn.close();
+    } catch {
+      // already closed
     }
-    c.queue.push(item);
-    c.notifyWriter();
   }
 
   /**
@@ -442,7 +251,7 @@ export class TcpServerSink implements FrameSink {
   #readerBehind(): boolean {
     let behind = false;
     for (const c of this.#consumers) {
-      if (c.queuedFrames() >= this.#buffer && c.idleTurns < STALL_TURNS) {
+      if (c.full && c.idleTurns < STALL_TURNS) {
         c.idleTurns++;
         behind = true;
       }
@@ -465,8 +274,8 @@ export class TcpServerSink implements FrameSink {
     if (this.#slow === "wait") {
       const abort = this.#aborted();
       for (const c of [...this.#consumers]) {
-        while (c.active && c.queuedFrames() >= this.#buffer && !this.#o.signal?.aborted) {
-          await Promise.race([new Promise<void>((r) => c.spaceWaiters.push(r)), abort]);
+        while (c.active && c.full && !this.#o.signal?.aborted) {
+          await Promise.race([c.space(), abort]);
         }
       }
     } else {
@@ -478,23 +287,19 @@ export class TcpServerSink implements FrameSink {
   /** Write the end-of-stream record and flush (see {@linkcode FrameSink.end}). */
   async end(summary: StreamSummary): Promise<void> {
     this.#ending = true;
-    this.#closeListener();
+    await this.#admission.close();
     const consumers = [...this.#consumers];
     for (const c of consumers) {
       c.ending = true;
       const own = c.stats();
-      c.queue.push({
-        chunks: this.#enc.end({
-          ...summary,
-          dropped: (summary.dropped ?? 0) + c.dropped,
-          consumer: own,
-        }),
-        gap: 0,
-      });
-      c.notifyWriter();
+      c.pushRecord(this.#enc.end({
+        ...summary,
+        dropped: (summary.dropped ?? 0) + c.dropped,
+        consumer: own,
+      }));
     }
     if (consumers.length === 0) {
-      if (this.#acceptLoop === null) return; // never listened (start failed)
+      if (!this.#admission.started) return; // never listened (start failed)
       this.#log.warn(`no consumer connected at the end of the stream on ${this.description}`);
       return;
     }
@@ -531,42 +336,23 @@ export class TcpServerSink implements FrameSink {
     }
   }
 
-  #closeListener(): void {
-    const l = this.#listener;
-    if (!l) return;
-    this.#listener = null;
-    try {
-      l.close();
-    } catch {
-      // already closed
-    }
-  }
-
   /** Release the connections (see {@linkcode FrameSink.close}). */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#ending = true;
-    this.#closeListener();
-    for (const conn of this.#pending) {
-      try {
-        conn.close();
-      } catch {
-        // already closed
-      }
-    }
+    const admission = this.#admission.close();
     for (const c of [...this.#consumers]) {
-      c.ending = true;
       c.state = c.state === "connected" ? "left" : c.state;
       try {
         c.conn.close();
       } catch {
         // already closed
       }
-      c.notifyWriter();
+      c.stop();
     }
     await Promise.all([...this.#consumers].map((c) => c.done?.catch(() => {})));
-    await this.#acceptLoop?.catch(() => {});
+    await admission;
     const ws = this.#joinWaiters;
     this.#joinWaiters = [];
     for (const w of ws) w();
