@@ -103,7 +103,7 @@ export interface ParsedCommand<T extends OptionTable> {
  * @param b Second word.
  * @returns Edit distance.
  */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0][j] = j;
   for (let i = 1; i <= a.length; i++) {
@@ -460,23 +460,6 @@ export function text(
   o: Common & { default?: string } = {},
 ): Option<string | undefined> {
   return { type: "string", short: o.short, arg, help, default: o.default, parse: str };
-}
-
-/**
- * A text value that may be given several times.
- *
- * @param arg Placeholder.
- * @param help Help line.
- * @returns The option (all values, in order).
- */
-export function list(arg: string, help: string): Option<string[]> {
-  return {
-    type: "string",
-    arg,
-    help,
-    multiple: true,
-    parse: (r) => (Array.isArray(r) ? r : typeof r === "string" ? [r] : []),
-  };
 }
 
 /**

@@ -7,6 +7,7 @@
  */
 import {
   encodeRecordHead,
+  FORMAT_VERSION,
   type Frame,
   KIND_END,
   KIND_FRAME,
@@ -36,16 +37,16 @@ export interface FormatEncoder {
   end(s: StreamSummary): Uint8Array[];
 }
 
-/** Metadata JSON for a frame record (exported for sinks that store it elsewhere, e.g. Redis). */
-export function frameMeta(f: Frame): Record<string, unknown> {
+/** Metadata JSON for a frame record. */
+function frameMeta(f: Frame): Record<string, unknown> {
   return { key: f.key, labels: f.labels, ...f.extra };
 }
 
 /** Metadata JSON for a header record. */
-export function headerMeta(h: StreamHeader): Record<string, unknown> {
+function headerMeta(h: StreamHeader): Record<string, unknown> {
   return {
     format: "framepipe",
-    version: 1,
+    version: FORMAT_VERSION,
     producer: PRODUCER,
     source: h.source,
     classes: h.classes,
