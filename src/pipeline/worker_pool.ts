@@ -7,7 +7,8 @@
  * @module
  */
 import { ImageTooLargeError, JpegError, UnsupportedJpegError } from "../decode/types.ts";
-import type { Renderer } from "./images.ts";
+import { PngError } from "../decode/png/errors.ts";
+import type { Renderer } from "./renderer.ts";
 import type { Rendered, RenderOptions } from "./render.ts";
 import { RENDER_WORKER_SOURCE } from "./render_worker_bundle.ts";
 
@@ -29,6 +30,7 @@ function reviveError(e: NonNullable<WorkerReply["error"]>): Error {
   if (e.jpeg) {
     if (e.name === "UnsupportedJpegError") return new UnsupportedJpegError(e.message);
     if (e.name === "ImageTooLargeError") return new ImageTooLargeError(e.message);
+    if (e.name === "PngError") return new PngError(e.message);
     return new JpegError(e.message);
   }
   const err = new Error(`render worker failed: ${e.message}`);
