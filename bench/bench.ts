@@ -3,14 +3,17 @@
  * run, plus decoder throughput, a per-frame time breakdown and peak memory.
  *
  *   deno task bench [--frames 200] [--rounds 3] [--repeats 5] [--long 2000] [--quick]
- *                   [--corpus DIR] [--only e2e,decode,breakdown,rss]
+ *                   [--corpus DIR] [--only e2e,decode,breakdown,rss] [--imagescript]
  *
  * Sections (tables are Markdown, ready for bench/RESULTS.md and the README):
  *  1. Corpus: N photographic 1920x1080 q90 4:2:0 JPEGs (crops of the corpus photo plus
  *     Gaussian noise, ~250-500 KB like camera frames) in a temp dir, removed at the end.
  *  2. End to end: 853x480 CHW uint8 arrays in one Python consumer (`bench/consumer.py`) from
- *     framepipe, ffmpeg's rawvideo pipe, Pillow (one process / 2-worker DataLoader) and, when
- *     npm `imagescript` loads, imagescript on one thread (`bench/imagescript_producer.ts`).
+ *     framepipe (run as the README runs it from a clone: `deno run --allow-read=DATA cli.ts`),
+ *     ffmpeg's rawvideo pipe (`-lowres 1`), and 2-worker torch DataLoaders over PIL (`draft`),
+ *     OpenCV (`IMREAD_REDUCED_COLOR_2`) and torchvision (`decode_jpeg`); with `--imagescript`,
+ *     npm imagescript on one thread (`bench/imagescript_producer.ts`). Then framepipe's ratios
+ *     to the best of those four: frames/s, and CPU ms/frame against the cheapest DataLoader.
  *     Configurations run interleaved, `rounds` times; medians are reported.
  *  3. Decode megapixels/s (source pixels) on one thread: WASM fast path, TypeScript decoder,
  *     imagescript (in its producer process), tjbench (native libjpeg-turbo) when installed.
@@ -41,6 +44,8 @@ interface Settings {
   repeats: number;
   long: number;
   quick: boolean;
+  /** Also run npm imagescript (slow: ~5 frames/s). */
+  imagescript: boolean;
   corpus?: string;
   only: Set<string>;
 }
@@ -60,6 +65,7 @@ function parseSettings(args: string[]): Settings {
       repeats: { type: "string" },
       long: { type: "string" },
       quick: { type: "boolean", default: false },
+      imagescript: { type: "boolean", default: false },
       corpus: { type: "string" },
       only: { type: "string", default: "e2e,decode,breakdown,rss" },
     },
@@ -72,6 +78,7 @@ function parseSettings(args: string[]): Settings {
     repeats: num(v.repeats, quick ? 1 : 5),
     long: num(v.long, quick ? 24 : 2000),
     quick,
+    imagescript: v.imagescript === true,
     corpus: v.corpus,
     only: new Set(v.only!.split(",")),
   };
@@ -246,6 +253,8 @@ interface E2eConfig {
   args: string[];
   /** A failure drops this row's round instead of failing the bench (imagescript). */
   optional?: boolean;
+  /** One of the alternatives the target compares with; `dataloader`: a DataLoader-style one. */
+  alternative?: "pipe" | "dataloader";
 }
 
 /** What consumer.py prints. */
@@ -264,7 +273,7 @@ function framepipeCmd(dir: string, extra: string[]): string[] {
     Deno.execPath(),
     "run",
     "-q",
-    `--allow-read=${ROOT},${dir}`,
+    `--allow-read=${dir}`, // the README's flags for the job: the data only
     `${ROOT}/cli.ts`,
     "images",
     dir,
@@ -358,27 +367,38 @@ function e2eConfigs(dir: string, imagescript: boolean): E2eConfig[] {
     "--",
     ...imagescriptCmd([dir, "--size", `${DST_W}x${DST_H}`, ...extra]),
   ];
-  const pil = (workers: number, draft: boolean) => [
-    "pil",
+  const loader = (kind: string, workers: number, draft = false) => [
+    kind,
     ...size,
     String(workers),
     draft ? "1" : "0",
     dir,
   ];
   return [
-    { name: "framepipe --workers 2", args: fp(["--workers", "2"]) },
-    { name: "framepipe --workers 0", args: fp(["--workers", "0"]) },
-    { name: "framepipe --decoder ts --workers 2", args: fp(["--decoder", "ts", "--workers", "2"]) },
-    { name: "ffmpeg rawvideo gbrp", args: ff([]) },
-    { name: "ffmpeg -lowres 1", args: ff(["-lowres", "1"]) },
+    { name: "framepipe (default: --workers = cores)", args: fp([]) },
+    { name: "framepipe --workers 0 (one thread)", args: fp(["--workers", "0"]) },
+    { name: "framepipe --decoder ts", args: fp(["--decoder", "ts"]) },
+    { name: "ffmpeg rawvideo pipe -lowres 1", args: ff(["-lowres", "1"]), alternative: "pipe" },
     {
-      name: "ffmpeg -lowres 1 -threads 2",
+      name: "ffmpeg rawvideo pipe -lowres 1 -threads 2",
       args: ff(["-lowres", "1", "-threads", "2"], ["-threads", "2"]),
     },
-    { name: "PIL, 1 process", args: pil(0, false) },
-    { name: "PIL draft, 1 process", args: pil(0, true) },
-    { name: "PIL, DataLoader 2 workers", args: pil(2, false) },
-    { name: "PIL draft, DataLoader 2 workers", args: pil(2, true) },
+    {
+      name: "PIL draft(), DataLoader 2 workers",
+      args: loader("pil", 2, true),
+      alternative: "dataloader",
+    },
+    {
+      name: "OpenCV IMREAD_REDUCED_COLOR_2, DataLoader 2 workers",
+      args: loader("cv2", 2),
+      alternative: "dataloader",
+    },
+    {
+      name: "torchvision decode_jpeg, DataLoader 2 workers",
+      args: loader("torchvision", 2),
+      alternative: "dataloader",
+    },
+    { name: "PIL (no draft), DataLoader 2 workers", args: loader("pil", 2) },
     ...(imagescript
       ? [
         { name: "imagescript (one thread)", args: is([]), optional: true },
@@ -406,11 +426,15 @@ async function endToEnd(
   s: Settings,
   imagescript: boolean,
 ): Promise<Map<string, number>> {
-  const torch = (await run(PYTHON, ["-c", "import torch"])).ok;
+  const has = async (m: string) => (await run(PYTHON, ["-c", `import ${m}`])).ok;
+  const torch = await has("torch"), cv2 = await has("cv2"), tv = await has("torchvision");
   const configs = e2eConfigs(dir, imagescript).filter((c) =>
-    torch || !c.name.includes("DataLoader")
+    (torch || !c.name.includes("DataLoader")) && (cv2 || c.args[0] !== "cv2") &&
+    (tv || c.args[0] !== "torchvision")
   );
   if (!torch) console.log("(no torch: the DataLoader rows are left out)\n");
+  if (!cv2) console.log("(no cv2 in $PYTHON: the OpenCV row is left out)\n");
+  if (!tv) console.log("(no torchvision in $PYTHON: the torchvision row is left out)\n");
   const results = new Map<string, E2eResult[]>(configs.map((c) => [c.name, []]));
   for (let r = 0; r < s.rounds; r++) {
     for (let k = 0; k < configs.length; k++) {
@@ -465,6 +489,32 @@ async function endToEnd(
       "(or iterating the DataLoader). CPU ms/frame: user + system time of the consumer and the " +
       "producer or DataLoader workers, per frame (all cores). Peak RSS: the producer (pipes only).\n",
   );
+  const alts = configs.filter((c) => c.alternative && med(c.name, (x) => x.fps_steady) !== null);
+  if (alts.length) {
+    const best = (xs: E2eConfig[], f: (x: E2eResult) => number | null, max: boolean) =>
+      xs.reduce((a, b) => {
+        const va = med(a.name, f)!, vb = med(b.name, f)!;
+        return (max ? vb > va : vb < va) ? b : a;
+      });
+    const fp = configs[0].name;
+    const fast = best(alts, (x) => x.fps_steady, true);
+    const fastRun = best(alts, (x) => x.fps, true);
+    const loaders = alts.filter((c) => c.alternative === "dataloader");
+    const cheap = loaders.length ? best(loaders, (x) => x.cpu_ms_per_frame, false) : undefined;
+    const cpu = (n: string) => med(n, (x) => x.cpu_ms_per_frame)!;
+    console.log(`framepipe vs the best of ${alts.map((c) => c.name).join(" / ")}:\n`);
+    console.log(
+      `- frames/s: ${(ref / med(fast.name, (x) => x.fps_steady)!).toFixed(2)}x ${fast.name} ` +
+        `(incl. start-up: ${(refRun / med(fastRun.name, (x) => x.fps)!).toFixed(2)}x ` +
+        `${fastRun.name})`,
+    );
+    if (cheap) {
+      console.log(
+        `- CPU ms/frame: ${fmt(cpu(fp))} vs ${fmt(cpu(cheap.name))} for ${cheap.name}, the ` +
+          `cheapest DataLoader-style one: ${(cpu(fp) / cpu(cheap.name)).toFixed(2)}x\n`,
+      );
+    }
+  }
   return steady;
 }
 
@@ -802,7 +852,7 @@ async function main(): Promise<void> {
         `(${how})\n`,
     );
     let imagescript = false;
-    if (s.only.has("e2e") || s.only.has("decode")) {
+    if (s.imagescript && (s.only.has("e2e") || s.only.has("decode"))) {
       const why = await imagescriptUnavailable();
       imagescript = why === null;
       if (why !== null) console.log(`imagescript: not available (${why})\n`);

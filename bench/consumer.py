@@ -11,7 +11,12 @@ Used by ``bench/bench.ts``; every mode ends with the same kind of array in this 
   frames (``--format raw`` payloads, 3*W*H bytes each);
 * ``pil W H WORKERS DRAFT DIR``: decode DIR/*.jpg with Pillow (``convert("RGB")``,
   optionally ``draft("RGB", (W, H))``, ``resize((W, H), BILINEAR)``, contiguous CHW), in this
-  process (WORKERS=0) or in a torch DataLoader with WORKERS workers (``batch_size=None``).
+  process (WORKERS=0) or in a torch DataLoader with WORKERS workers (``batch_size=None``, one
+  compute thread per worker);
+* ``cv2 W H WORKERS 0 DIR``: the same with OpenCV (``imread(IMREAD_REDUCED_COLOR_2)``,
+  ``resize``, BGR -> RGB CHW);
+* ``torchvision W H WORKERS 0 DIR``: the same with torchvision (``decode_jpeg``, then
+  ``transforms.functional.resize``, antialiased bilinear).
 
 Timing runs from just before the producer starts (or the DataLoader is iterated) to the last
 frame, so start-up counts. ``rss_mb`` is ``RUSAGE_CHILDREN`` max RSS: the producer's peak.
@@ -103,10 +108,50 @@ class PilFrames:
             return np.ascontiguousarray(np.asarray(im).transpose(2, 0, 1))
 
 
-def run_pil(w: int, h: int, workers: int, draft: bool, folder: str) -> dict:
-    """Decode with Pillow here or in a DataLoader."""
+class Cv2Frames(PilFrames):
+    """OpenCV: ``imread(IMREAD_REDUCED_COLOR_2)`` (half-scale DCT decode), ``resize``
+    (INTER_LINEAR), BGR -> RGB, contiguous CHW."""
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        import cv2
+
+        img = cv2.imread(self.files[i], cv2.IMREAD_REDUCED_COLOR_2)
+        img = cv2.resize(img, (self.w, self.h), interpolation=cv2.INTER_LINEAR)
+        return np.ascontiguousarray(img[:, :, ::-1].transpose(2, 0, 1))
+
+
+class TorchvisionFrames(PilFrames):
+    """torchvision: ``read_file`` + ``decode_jpeg`` (full scale, CHW uint8 tensor), then
+    ``transforms.functional.resize`` (bilinear, antialias)."""
+
+    def __getitem__(self, i: int):
+        from torchvision.io import ImageReadMode, decode_jpeg, read_file
+        from torchvision.transforms import functional as F
+
+        img = decode_jpeg(read_file(self.files[i]), mode=ImageReadMode.RGB)
+        return F.resize(img, [self.h, self.w], antialias=True).contiguous()
+
+
+def _one_thread(_worker: int) -> None:
+    """DataLoader worker init: one compute thread per worker process (2 workers on 2 cores)."""
+    import torch
+
+    torch.set_num_threads(1)
+    try:
+        import cv2
+
+        cv2.setNumThreads(1)
+    except ImportError:
+        pass
+
+
+DATASETS = {"pil": PilFrames, "cv2": Cv2Frames, "torchvision": TorchvisionFrames}
+
+
+def run_pil(w: int, h: int, workers: int, draft: bool, folder: str, kind: str = "pil") -> dict:
+    """Decode with Pillow (or OpenCV / torchvision) here or in a DataLoader."""
     files = sorted(glob.glob(os.path.join(folder, "*.jpg")))
-    ds = PilFrames(files, w, h, draft)
+    ds = DATASETS[kind](files, w, h, draft)
     c0 = cpu_seconds()
     t0 = time.perf_counter()
     if workers > 0:
@@ -114,7 +159,7 @@ def run_pil(w: int, h: int, workers: int, draft: bool, folder: str) -> dict:
 
         torch.set_num_threads(1)
         it = torch.utils.data.DataLoader(ds, batch_size=None, num_workers=workers,
-                                         shuffle=False)
+                                         shuffle=False, worker_init_fn=_one_thread)
     else:
         it = (ds[i] for i in range(len(ds)))
     n, check, first = 0, 0, None
@@ -142,8 +187,8 @@ def main(argv: list[str]) -> int:
     if mode in ("frame", "gbrp", "raw"):
         cmd = argv[argv.index("--") + 1:]
         out = run_pipe(mode, w, h, cmd)
-    elif mode == "pil":
-        out = run_pil(w, h, int(argv[3]), argv[4] == "1", argv[5])
+    elif mode in DATASETS:
+        out = run_pil(w, h, int(argv[3]), argv[4] == "1", argv[5], mode)
     else:
         raise SystemExit(f"unknown mode {mode!r}")
     print(json.dumps(out))

@@ -50,7 +50,10 @@ Deno.test("bench --quick prints every section and exits 0", { ignore: !ready }, 
   ) {
     assert.ok(out.includes(heading), `missing "${heading}" in:\n${out}`);
   }
-  for (const row of ["framepipe --workers 2", "ffmpeg -lowres 1", "PIL draft, 1 process"]) {
-    assert.ok(out.includes(row), `missing row "${row}" in:\n${out}`);
-  }
+  const rows = ["framepipe (default", "ffmpeg rawvideo pipe -lowres 1"];
+  if (await pythonHas("torch")) rows.push("PIL draft(), DataLoader 2 workers");
+  if (await pythonHas("torch", "cv2")) rows.push("OpenCV IMREAD_REDUCED_COLOR_2");
+  if (await pythonHas("torch", "torchvision")) rows.push("torchvision decode_jpeg");
+  for (const row of rows) assert.ok(out.includes(row), `missing row "${row}" in:\n${out}`);
+  assert.match(out, /framepipe vs the best of .*\n\n- frames\/s: [\d.]+x /);
 });

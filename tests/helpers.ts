@@ -134,3 +134,129 @@ export function freePort(): number {
   l.close();
   return port;
 }
+
+/** A `framepipe` command installed by `deno task install` into a temp install root. */
+export interface InstalledFramepipe {
+  /** The install root (`DENO_INSTALL_ROOT`). */
+  root: string;
+  /** `ROOT/bin`, holding the `framepipe` shim. */
+  bin: string;
+  /**
+   * Environment for shells that use it as the README does: `framepipe` and `python3` (= `$PYTHON`)
+   * first on PATH, and `PYTHONPATH=python` unless `$PYTHON` imports framepipe by itself.
+   */
+  env: Record<string, string>;
+  /** Delete the install root. */
+  remove(): Promise<void>;
+}
+
+/**
+ * Run `deno task install` (the README's install step) with `DENO_INSTALL_ROOT` set to a temp dir.
+ *
+ * @returns Where it went and the environment to use it with.
+ */
+export async function installFramepipe(): Promise<InstalledFramepipe> {
+  const root = await Deno.makeTempDir({ prefix: "framepipe-install-" });
+  const remove = () => Deno.remove(root, { recursive: true }).catch(() => {});
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "-q", "install"],
+    cwd: ROOT,
+    env: { DENO_INSTALL_ROOT: root, NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const bin = `${root}/bin`;
+  try {
+    await Deno.stat(`${bin}/framepipe`);
+  } catch {
+    await remove();
+    throw new Error(
+      `deno task install did not create ${bin}/framepipe:\n${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
+  // `python3` on PATH: `$PYTHON` (Debian's: numpy, torch, opencv) with the framepipe package
+  // installed as the README says (`pip install ./python`, into a venv that sees Debian's
+  // packages); PYTHONPATH=python only where that cannot be done.
+  const py = `${root}/python-bin`;
+  await Deno.mkdir(py);
+  const venvPython = await framepipeVenv();
+  // a script, not a symlink: a venv's python finds its venv from the path it is started by
+  await Deno.writeTextFile(`${py}/python3`, `#!/bin/sh\nexec '${venvPython ?? PYTHON}' "$@"\n`);
+  await Deno.chmod(`${py}/python3`, 0o755);
+  const env: Record<string, string> = {
+    PATH: `${bin}:${py}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
+    NO_COLOR: "1",
+  };
+  if (!venvPython) env.PYTHONPATH = `${ROOT}/python`;
+  return { root, bin, env, remove };
+}
+
+let venv: Promise<string | undefined> | undefined;
+
+/**
+ * A venv over `$PYTHON` (`--system-site-packages`: numpy, torch, cv2 stay visible) with the
+ * framepipe Python package installed from a copy of `python/` (`pip install --no-deps`, offline).
+ * Built once per process and per content of `python/`, kept in the temp dir.
+ *
+ * @returns Its python, or undefined when python/ is no package or venv/pip are missing.
+ */
+export function framepipeVenv(): Promise<string | undefined> {
+  return venv ??= (async () => {
+    try {
+      await Deno.stat(`${ROOT}/python/pyproject.toml`);
+    } catch {
+      return undefined;
+    }
+    const h = await hashTree(`${ROOT}/python`);
+    const tmp = Deno.env.get("TMPDIR") ?? "/tmp";
+    const dir = `${tmp}/framepipe-test-venv-${h}`;
+    const python = `${dir}/venv/bin/python`;
+    try {
+      await Deno.stat(`${dir}/ready`);
+      return python;
+    } catch { /* build it */ }
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await Deno.mkdir(`${dir}/src`, { recursive: true });
+    const sh = (args: string[]) =>
+      new Deno.Command(args[0], { args: args.slice(1), stdout: "null", stderr: "piped" }).output();
+    const cp = await sh(["cp", "-r", `${ROOT}/python/.`, `${dir}/src`]);
+    const mk = cp.success &&
+      (await sh([PYTHON, "-m", "venv", "--system-site-packages", `${dir}/venv`])).success;
+    const pip = mk && (await sh([
+      python,
+      ...["-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--no-index"],
+      `${dir}/src`,
+    ])).success;
+    if (!pip) {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      return undefined;
+    }
+    await Deno.writeTextFile(`${dir}/ready`, "");
+    return python;
+  })();
+}
+
+/** A short hash of the files under `dir` (names and contents; build output ignored). */
+async function hashTree(dir: string): Promise<string> {
+  const parts: string[] = [];
+  const walk = async (d: string) => {
+    for await (const e of Deno.readDir(d)) {
+      if (/^(build|dist|__pycache__|.*\.egg-info)$/.test(e.name)) continue;
+      const p = `${d}/${e.name}`;
+      if (e.isDirectory) await walk(p);
+      else if (e.isFile) parts.push(p);
+    }
+  };
+  await walk(dir);
+  parts.sort();
+  const enc = new TextEncoder();
+  const chunks: Uint8Array[] = [];
+  for (const p of parts) {
+    chunks.push(enc.encode(p.slice(dir.length)), await Deno.readFile(p));
+  }
+  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let off = 0;
+  for (const c of chunks) all.set(c, (off += c.length) - c.length);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
+  return [...digest.slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
