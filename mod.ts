@@ -157,7 +157,7 @@ export {
  * await pipe(src, sink);
  * ```
  */
-export { type NetLog, TcpClientSink, type TcpClientSinkOptions } from "./src/sinks/tcp_client.ts";
+export { TcpClientSink, type TcpClientSinkOptions } from "./src/sinks/tcp_client.ts";
 /**
  * Read a `--listen` server as a consumer (token handshake, TLS).
  *
@@ -201,7 +201,6 @@ export {
   buildCaptureArgs,
   type CaptureArgsOptions,
   CaptureError,
-  type CaptureLog,
   type CaptureOptions,
   CaptureSetupError,
   CaptureSource,
@@ -234,7 +233,7 @@ export type { InputFile } from "./src/sources/list.ts";
 export type { SplitOptions } from "./src/sources/mjpeg_split.ts";
 export type { InputInfo } from "./src/capture/url.ts";
 export type { LatencyStats } from "./src/capture/queue.ts";
-export type { RedisArg, RedisLog } from "./src/redis/connection.ts";
+export type { RedisArg } from "./src/redis/connection.ts";
 export type { GroupInfo } from "./src/redis/mod.ts";
 export { NetworkError } from "./src/net/errors.ts";
 export type { Shard } from "./src/sources/sampling.ts";
