@@ -52,8 +52,13 @@ export function parseCholec80Phase(text: string, file: string): FrameTable {
   const { rows } = parseTextTable(text, file);
   const index = new Map(CHOLEC80_PHASES.map((n, i) => [n.toLowerCase(), i]));
   const out = new Map<number, number[]>();
+  let lastName = "", lastLabels: number[] = [];
   for (const r of rows) {
     const v = r.cells[0];
+    if (v === lastName && r.cells.length === 1) { // most rows repeat the phase before them
+      out.set(r.frame, lastLabels);
+      continue;
+    }
     const id = v === undefined
       ? undefined
       : /^\d+$/.test(v) && Number(v) < CHOLEC80_PHASES.length
@@ -66,7 +71,9 @@ export function parseCholec80Phase(text: string, file: string): FrameTable {
         }`,
       );
     }
-    out.set(r.frame, [id]);
+    lastName = v;
+    lastLabels = [id];
+    out.set(r.frame, lastLabels);
   }
   if (out.size === 0) throw new LabelError(`${file}: a phase file without rows`);
   return new FrameTable(out, { classes: [...CHOLEC80_PHASES], source: file });

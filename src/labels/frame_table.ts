@@ -52,16 +52,22 @@ export class FrameTable implements FrameLabels {
     this.classes = meta.classes;
     this.source = meta.source;
     this.#exact = meta.lookup === "exact";
-    const frames = [...rows.keys()].sort((a, b) => a - b);
-    this.#frames = Float64Array.from(frames);
-    // Rows share their label arrays (a phase file has 7 distinct ones over ~50,000 rows).
+    const frames = Float64Array.from(rows.keys());
+    let sorted = true;
+    for (let i = 1; i < frames.length && sorted; i++) sorted = frames[i - 1] < frames[i];
+    if (!sorted) frames.sort();
+    this.#frames = frames;
+    // Rows share their label arrays (a phase file has 7 distinct ones over ~50,000 rows, mostly
+    // the same as the row before).
     const shared = new Map<string, number[]>();
-    this.#labels = frames.map((f) => {
-      const v = rows.get(f)!, k = v.join(",");
-      const s = shared.get(k);
-      if (s) return s;
-      shared.set(k, v);
-      return v;
+    let prev: number[] = [];
+    this.#labels = Array.from(frames, (f) => {
+      const v = rows.get(f)!;
+      if (v.length === prev.length && v.every((x, i) => x === prev[i])) return prev;
+      const k = v.join(",");
+      prev = shared.get(k) ?? v;
+      shared.set(k, prev);
+      return prev;
     });
     let step = Infinity;
     for (let i = 1; i < frames.length; i++) step = Math.min(step, frames[i] - frames[i - 1]);

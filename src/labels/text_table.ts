@@ -5,6 +5,8 @@
  */
 import { LabelError } from "./errors.ts";
 
+const WHITESPACE = /\s+/;
+
 /** One data row. */
 export interface TableRow {
   /** 1-based line number, for messages. */
@@ -47,11 +49,12 @@ export function parseTextTable(text: string, file: string): TextTable {
   const lines = text.split(/\r?\n/);
   let header: string[] | null = null;
   const rows: TableRow[] = [];
-  const seen = new Set<number>();
+  let last = -1; // rows come in frame order: a repeat needs a look back only when they do not
+  let seen: Set<number> | undefined;
   for (let i = 0; i < lines.length; i++) {
     const t = lines[i].trim();
     if (t === "") continue;
-    const cells = t.split(/\s+/);
+    const cells = t.split(WHITESPACE);
     if (header === null && rows.length === 0 && /^frame$/i.test(cells[0])) {
       header = cells.slice(1);
       continue;
@@ -62,8 +65,12 @@ export function parseTextTable(text: string, file: string): TextTable {
       );
     }
     const frame = Number(cells[0]);
-    if (seen.has(frame)) throw new LabelError(`${file}:${i + 1}: frame ${frame} is given twice`);
-    seen.add(frame);
+    if (frame <= last) {
+      seen ??= new Set(rows.map((r) => r.frame));
+      if (seen.has(frame)) throw new LabelError(`${file}:${i + 1}: frame ${frame} is given twice`);
+    }
+    seen?.add(frame);
+    last = Math.max(last, frame);
     rows.push({ line: i + 1, frame, cells: cells.slice(1) });
   }
   return { header, rows };
