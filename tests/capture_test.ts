@@ -4,7 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { buildCaptureArgs } from "../src/capture/args.ts";
+import type { Attempt } from "../src/capture/attempt.ts";
+import { backoffDelay, retryBoundMs, type RetryPolicy } from "../src/capture/backoff.ts";
+import { CaptureError } from "../src/capture/errors.ts";
 import { FrameQueue } from "../src/capture/queue.ts";
+import { supervise } from "../src/capture/supervisor.ts";
 import { diagnose, parseFfmpegLine } from "../src/capture/stderr.ts";
 import { inputInfo, makeRedactor, redactUrl } from "../src/capture/url.ts";
 import { readRecords, type StreamRecord } from "../src/formats/read_stream.ts";
@@ -654,5 +658,234 @@ Deno.test("capture frames carry gap and reconnects; --frames ends with reason li
     assert.equal(f.meta.gap, 0);
     assert.equal(f.meta.reconnects, 0);
     assert.equal(recs.at(-1)?.meta.reason, "limit");
+  });
+});
+
+// --- the retry bound (supervisor, backoff) --------------------------------------------------
+
+/** The exit status; a process still running after `ms` is killed (the test then fails on it). */
+async function statusWithin(p: Proc, ms: number): Promise<Deno.CommandStatus> {
+  const t = setTimeout(() => {
+    try {
+      p.child.kill("SIGTERM");
+    } catch {
+      // exited
+    }
+  }, ms);
+  try {
+    return await p.child.status;
+  } finally {
+    clearTimeout(t);
+  }
+}
+
+Deno.test("the retry bound adds each backoff wait and one attempt after it", () => {
+  const p: RetryPolicy = { maxRetries: 3, backoffMs: 500, backoffMaxMs: 1500, attemptMs: 1000 };
+  assert.deepEqual([1, 2, 3, 4].map((f) => backoffDelay(f, p)), [500, 1000, 1500, 1500]);
+  assert.equal(retryBoundMs(p, 1), 500 + 1000 + 1000 + 1000 + 1500 + 1000);
+  assert.equal(retryBoundMs(p, 3), 1500 + 1000);
+  assert.equal(retryBoundMs({ ...p, maxRetries: 0 }, 1), 0);
+});
+
+Deno.test("the supervisor states its bound at the first failure and gives up within it", async () => {
+  const policy: RetryPolicy = { maxRetries: 3, backoffMs: 20, backoffMaxMs: 40, attemptMs: 30 };
+  const warnings: string[] = [];
+  let runs = 0;
+  const t0 = performance.now();
+  const failed: Attempt = {
+    frames: 0,
+    lines: [],
+    status: { success: false, code: 1, signal: null },
+  };
+  const err = await supervise({
+    policy,
+    reconnect: true,
+    signal: new AbortController().signal,
+    log: { warn: (m) => warnings.push(m) },
+    attempt: async () => {
+      runs++;
+      await new Promise((r) => setTimeout(r, 10));
+      return failed;
+    },
+    diagnose: () => ({ message: "connection refused by x", setup: false }),
+  }).then(() => undefined, (e) => e);
+  const took = performance.now() - t0;
+  assert.ok(err instanceof CaptureError, String(err));
+  assert.match(err.message, /connection refused by x; gave up after 3 retries \(--max-retries 3\)/);
+  assert.equal(runs, 4);
+  assert.match(warnings[0], /retry 1\/3; giving up after at most 1 s/);
+  assert.ok(!/giving up/.test(warnings[1]), warnings[1]);
+  assert.ok(took < 10 + retryBoundMs(policy, 1) + 200, `took ${took} ms`);
+});
+
+Deno.test("a frame between failures resets the retries", async () => {
+  const policy: RetryPolicy = { maxRetries: 2, backoffMs: 1, backoffMaxMs: 1, attemptMs: 1 };
+  const runs = [0, 1, 0, 1, 0, 0]; // frames per run: a run with frames resets the count
+  let i = 0;
+  const err = await supervise({
+    policy,
+    reconnect: true,
+    signal: new AbortController().signal,
+    log: { warn() {} },
+    attempt: () =>
+      Promise.resolve({
+        frames: runs[i++] ?? 0,
+        lines: [],
+        status: { success: false, code: 1, signal: null },
+      }),
+    diagnose: () => undefined,
+  }).then(() => undefined, (e) => e);
+  assert.ok(err instanceof CaptureError);
+  assert.equal(i, 6);
+});
+
+Deno.test("capture with nothing listening states how long it keeps trying and gives up within it", async () => {
+  const port = freePort();
+  const t0 = performance.now();
+  const cap = spawnCli(
+    [
+      "capture",
+      `srt://127.0.0.1:${port}?mode=caller`,
+      "--size",
+      "64x48",
+      "--connect-timeout",
+      "1",
+      "--max-retries",
+      "2",
+    ],
+    CAPTURE_PERMS,
+    { stdout: "null" },
+  );
+  let firstFailure = 0;
+  const watch = setInterval(() => {
+    if (!firstFailure && /giving up after at most/.test(cap.stderr())) {
+      firstFailure = performance.now();
+    }
+  }, 20);
+  const status = await statusWithin(cap, 40_000);
+  await cap.stderrDone;
+  clearInterval(watch);
+  const end = performance.now();
+  const err = cap.stderr();
+  assert.equal(status.code, 1, err);
+  const m = /giving up after at most (\d+) s/.exec(err);
+  assert.ok(m, err);
+  // 0.5 s + (1 + 2) s, then 1 s + (1 + 2) s
+  assert.equal(Number(m[1]), 8);
+  assert.ok(firstFailure > 0);
+  const after = (end - firstFailure) / 1000;
+  assert.ok(after <= Number(m[1]) + 1, `gave up ${after.toFixed(1)} s after the first failure`);
+  assert.match(err, /gave up after 2 retries \(--max-retries 2\)/);
+  assert.ok((end - t0) / 1000 < 20);
+});
+
+// --- srt-serve: bad setups end at once; nothing left behind ----------------------------------
+
+Deno.test("srt-serve with a bad host or port exits 2 at once; a caller with no listener (--once) exits 1", async () => {
+  await withTempDir(async (dir) => {
+    const slides = await makeSlides(dir);
+    const perms = [`--allow-read=${slides}`, "--allow-run=ffmpeg"];
+    const run = async (args: string[]) => {
+      const t0 = performance.now();
+      const p = spawnCli(["srt-serve", slides, "--size", "64x48", ...args], perms, {
+        stdout: "null",
+      });
+      const s = await statusWithin(p, 15_000);
+      await p.stderrDone;
+      return { code: s.code, stderr: p.stderr(), s: (performance.now() - t0) / 1000 };
+    };
+    const host = await run(["--host", "nohost.invalid"]);
+    assert.equal(host.code, 2, host.stderr);
+    assert.match(host.stderr, /cannot listen on nohost\.invalid:9999: Failed to resolve hostname/);
+    assert.equal(host.stderr.match(/error:/g)?.length, 1, host.stderr);
+    const addr = await run(["--host", "10.255.255.1"]);
+    assert.equal(addr.code, 2, addr.stderr);
+    assert.match(addr.stderr, /Cannot assign requested address/);
+    const port = await run(["--port", "70000"]);
+    assert.equal(port.code, 2, port.stderr);
+    assert.match(port.stderr, /--port/);
+    for (const r of [host, addr, port]) assert.ok(r.s < 10, `took ${r.s} s`);
+    const caller = await run(["--mode", "caller", "--once", "--port", String(freePort())]);
+    assert.equal(caller.code, 1, caller.stderr);
+    assert.match(caller.stderr, /no SRT listener answered at 127\.0\.0\.1:\d+/);
+  });
+});
+
+Deno.test("srt-serve on a folder of only empty JPEGs exits 1", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeFile(`${dir}/a.jpg`, new Uint8Array());
+    await Deno.writeFile(`${dir}/b.jpg`, new Uint8Array());
+    const p = spawnCli(["srt-serve", dir], [`--allow-read=${dir}`, "--allow-run=ffmpeg"], {
+      stdout: "null",
+    });
+    const s = await statusWithin(p, 15_000);
+    await p.stderrDone;
+    assert.equal(s.code, 1, p.stderr());
+    assert.match(p.stderr(), /nothing to serve: the 2 JPEG file\(s\) .* are all empty/);
+  });
+});
+
+async function goneWithin(pids: number[], ms: number): Promise<boolean> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < ms) {
+    if (!pids.some(alive)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return !pids.some(alive);
+}
+
+async function ffmpegOf(pid: number): Promise<number[]> {
+  for (let i = 0; i < 100; i++) {
+    const kids = ffmpegChildren(pid);
+    if (kids.length) return kids;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return [];
+}
+
+Deno.test("a SIGKILLed srt-serve or capture leaves no ffmpeg behind", async () => {
+  await withTempDir(async (dir) => {
+    const slides = await makeSlides(dir);
+    // srt-serve listening with nobody calling: its ffmpeg waits for a peer at most 3 s
+    const port = freePort();
+    const server = serve(slides, port);
+    const kids = await ffmpegOf(server.child.pid);
+    assert.equal(kids.length, 1);
+    server.child.kill("SIGKILL");
+    await server.child.status;
+    await server.stderrDone;
+    assert.ok(await goneWithin(kids, 6000), "srt-serve's ffmpeg outlived it");
+    // capture (listener) waiting for a camera: bounded by --connect-timeout
+    const lport = freePort();
+    const waiting = spawnCli(
+      ["capture", `srt://127.0.0.1:${lport}?mode=listener`, "--connect-timeout", "2"],
+      CAPTURE_PERMS,
+      { stdout: "null" },
+    );
+    const wkids = await ffmpegOf(waiting.child.pid);
+    assert.equal(wkids.length, 1);
+    waiting.child.kill("SIGKILL");
+    await waiting.child.status;
+    await waiting.stderrDone;
+    assert.ok(await goneWithin(wkids, 5000), "a waiting capture's ffmpeg outlived it");
+    // capture (caller) receiving frames: its ffmpeg's next write fails
+    const port2 = freePort();
+    const server2 = serve(slides, port2);
+    try {
+      const cap = spawnCli(
+        ["capture", `srt://127.0.0.1:${port2}?mode=caller`, "--size", "64x48"],
+        CAPTURE_PERMS,
+      );
+      const it = records(cap);
+      await nextFrame(it);
+      const ckids = ffmpegChildren(cap.child.pid);
+      assert.equal(ckids.length, 1);
+      cap.child.kill("SIGKILL");
+      await cap.child.status;
+      await cap.stderrDone;
+      assert.ok(await goneWithin(ckids, 5000), "a receiving capture's ffmpeg outlived it");
+    } finally {
+      await stop(server2);
+    }
   });
 });

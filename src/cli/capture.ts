@@ -122,6 +122,8 @@ export const CAPTURE_SPEC: CommandSpec<typeof CAPTURE_OPTIONS> = {
     "Needs ffmpeg on PATH and --allow-run=ffmpeg. Frames go to stdout; messages to stderr.",
     "Each frame's metadata has timestamp (capture time), key (URL, passphrase redacted), gap and",
     "reconnects; the end record adds dropped, reconnects and latency_ms {mean, p50, p95, max}.",
+    "At the first failure of an outage capture says how long it keeps trying: each wait plus one",
+    "attempt (--connect-timeout + 2 s) per retry; it gives up within that bound.",
     "Exit code 1: the stream failed for good (retries exhausted); 2: ffmpeg missing, bad URL.",
   ],
 };
