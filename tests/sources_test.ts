@@ -135,3 +135,19 @@ Deno.test("compileGlob() matches like a shell: *, ?, classes, braces, ** and no 
   assert.equal(compileGlob("*/*.jpg").maxDepth, 2);
   assert.equal(compileGlob("**/*.jpg").maxDepth, Infinity);
 });
+
+Deno.test("a dangling symlink is skipped and counted with its reason, not silently left out", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.mkdir(`${dir}/data`);
+    await Deno.writeFile(`${dir}/data/169_0.jpg`, GOOD);
+    await Deno.symlink(`${dir}/gone.jpg`, `${dir}/data/169_25.jpg`);
+    const r = await runCli(["images", `${dir}/data`, "--size", "8x8"], {
+      permissions: [`--allow-read=${dir}`],
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const recs = await parseStream(r.stdout);
+    assert.equal(recs.filter((x) => x.kind === "frame").length, 1);
+    assert.equal(recs.at(-1)!.meta.skipped, 1);
+    assert.match(r.stderr, /skipped "169_25\.jpg": .*no such file/);
+  });
+});

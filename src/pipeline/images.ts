@@ -453,6 +453,7 @@ export async function openImages(
   }
   let repeated = 0;
   let files: InputFile[] = await listInputs(inputs, {
+    includeDangling: true,
     onRepeated: (e) => {
       repeated++;
       options.onRepeated?.(e);

@@ -35,6 +35,11 @@ export interface ListOptions {
    * loops, a link to a folder already walked, the same file or folder given twice.
    */
   onRepeated?: (event: RepeatedPath) => void;
+  /**
+   * List symlinks that lead nowhere readable (dangling, or out of the readable folders) as files,
+   * so that reading them fails visibly. Default false: they are left out.
+   */
+  includeDangling?: boolean;
 }
 
 const GLOB_CHARS = /[*?[\]{}]/;
@@ -219,14 +224,19 @@ class Walker {
 
   async #follow(ctx: WalkContext, link: PendingLink): Promise<void> {
     const p = path.join(ctx.root, link.rel);
+    const dirRel = link.rel.includes("/") ? link.rel.slice(0, link.rel.lastIndexOf("/")) : "";
     let real: string, st: Deno.FileInfo;
     try {
       real = await Deno.realPath(p);
       st = await Deno.stat(real);
     } catch {
-      return; // a dangling link (or one leaving the readable folders) names no file
+      // A dangling link, or one leaving the readable folders: listed on request, so that reading
+      // it fails visibly (skipped and counted, with the reason) instead of vanishing.
+      if (this.#options.includeDangling && ctx.accept(link.rel)) {
+        ctx.found.push({ path: p, key: link.rel, dir: dirRel });
+      }
+      return;
     }
-    const dirRel = link.rel.includes("/") ? link.rel.slice(0, link.rel.lastIndexOf("/")) : "";
     if (st.isFile) {
       this.#accept(ctx, link.rel, real, dirRel);
       return;
