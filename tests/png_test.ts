@@ -389,3 +389,50 @@ print(int((full!=ref).sum()),int(d.max()),float(d.mean()))`,
     });
   },
 });
+
+const hasFfmpeg = await new Deno.Command("ffmpeg", { args: ["-version"], stdout: "null" })
+  .output().then((o) => o.success, () => false);
+
+Deno.test({
+  name: "every filter on a full-size RGB and RGBA frame (ffmpeg -pred ...) decodes as Pillow does",
+  ignore: !hasPil || !hasFfmpeg,
+  async fn() {
+    await withTempDir(async (dir) => {
+      const make = await runPython(
+        `import sys;import numpy as np;from PIL import Image
+im=Image.open("../shared/jpeg-corpus/good/large_4000x3000.jpg").convert("RGB")
+a=np.asarray(im.crop((900,700,2608,1660)).resize((854,480),Image.BILINEAR)).astype(float)
+a=np.clip(a+np.random.default_rng(2).normal(0,3,a.shape),0,255).astype(np.uint8)
+Image.fromarray(a).save(sys.argv[1])`,
+        undefined,
+        [`${dir}/src.png`],
+      );
+      assert.equal(make.code, 0, make.stderr);
+      const names: string[] = [];
+      for (const pred of ["none", "sub", "up", "avg", "paeth", "mixed"]) {
+        for (const pix of pred === "paeth" || pred === "avg" ? ["rgb24", "rgba"] : ["rgb24"]) {
+          const name = `${pred}_${pix}.png`;
+          const ff = await new Deno.Command("ffmpeg", {
+            args: ["-loglevel", "error", "-i", `${dir}/src.png`, "-pred", pred, "-pix_fmt", pix]
+              .concat([`${dir}/${name}`]),
+          }).output();
+          assert.ok(ff.success, new TextDecoder().decode(ff.stderr));
+          names.push(name);
+        }
+      }
+      const refs = await runPython(
+        `import sys;from PIL import Image
+for p in sys.argv[1:]: sys.stdout.buffer.write(Image.open(p).convert("RGB").tobytes())`,
+        undefined,
+        names.map((n) => `${dir}/${n}`),
+      );
+      assert.equal(refs.code, 0, refs.stderr);
+      const n = 854 * 480 * 3;
+      assert.equal(refs.stdout.length, names.length * n);
+      for (const [k, name] of names.entries()) {
+        const ours = renderImage(await Deno.readFile(`${dir}/${name}`), { layout: "hwc" }).data;
+        assert.equal(maxDiff(ours, refs.stdout.subarray(k * n, (k + 1) * n)), 0, name);
+      }
+    });
+  },
+});

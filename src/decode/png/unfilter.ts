@@ -33,30 +33,17 @@ export function unfilter(
   const line = stride + 1;
   for (let y = 0; y < rows; y++) {
     const o = start + y * line + 1; // first sample of this line
-    const up = o - line; // first sample of the line above (only read when y > 0)
     const f = raw[o - 1];
     if (f === 0) continue;
-    if (f === 1) {
-      for (let i = o + bpp, end = o + stride; i < end; i++) raw[i] += raw[i - bpp];
-    } else if (f === 2) {
-      if (y > 0) { for (let i = 0; i < stride; i++) raw[o + i] += raw[up + i]; }
-    } else if (f === 3) {
-      if (y === 0) {
-        for (let i = bpp; i < stride; i++) raw[o + i] += raw[o + i - bpp] >> 1;
-      } else {
-        for (let i = 0; i < bpp && i < stride; i++) raw[o + i] += raw[up + i] >> 1;
-        for (let i = bpp; i < stride; i++) {
-          raw[o + i] += (raw[o + i - bpp] + raw[up + i]) >> 1;
-        }
+    // The first line's "line above" is all 0: Up is None, Paeth is Sub, Average halves the left.
+    if (f === 1 || (f === 4 && y === 0)) sub(raw, o, stride, bpp);
+    else if (f === 2) {
+      if (y > 0) {
+        for (let i = o, up = o - line, end = o + stride; i < end; i++, up++) raw[i] += raw[up];
       }
-    } else if (f === 4) {
-      if (y === 0) {
-        // Paeth with the line above all 0 predicts the left neighbour (a Sub line).
-        for (let i = o + bpp, end = o + stride; i < end; i++) raw[i] += raw[i - bpp];
-      } else {
-        paeth(raw, o, up, stride, bpp);
-      }
-    } else {
+    } else if (f === 3) average(raw, o, y === 0 ? -1 : o - line, stride, bpp);
+    else if (f === 4) paeth(raw, o, o - line, stride, bpp);
+    else {
       throw new PngError(
         `invalid PNG: unknown filter type ${f} on scanline ${y} (corrupt file: copy or export it again)`,
       );
@@ -64,17 +51,55 @@ export function unfilter(
   }
 }
 
-/** Paeth reconstruction of one line with a line above (section 9.4). */
+// The three filters that predict from the left run one channel at a time (k = 0 .. bpp-1,
+// stepping bpp) so the left and upper-left samples stay in locals: no store-to-load
+// round trip per byte. Paeth picks its predictor without branches (noisy frames make the
+// choice random, and mispredicted branches cost more than the arithmetic).
+
+/** Sub (section 9.2): add the left sample. */
+function sub(raw: Uint8Array, o: number, stride: number, bpp: number): void {
+  const end = o + stride;
+  for (let k = 0; k < bpp && k < stride; k++) {
+    let a = raw[o + k];
+    for (let i = o + k + bpp; i < end; i += bpp) {
+      a = (a + raw[i]) & 0xff;
+      raw[i] = a;
+    }
+  }
+}
+
+/** Average (section 9.2): add the floor mean of left and above (`up` < 0: no line above). */
+function average(raw: Uint8Array, o: number, up: number, stride: number, bpp: number): void {
+  const end = o + stride;
+  const d = up - o;
+  for (let k = 0; k < bpp && k < stride; k++) {
+    let a = (raw[o + k] + (up < 0 ? 0 : raw[up + k] >> 1)) & 0xff;
+    raw[o + k] = a;
+    for (let i = o + k + bpp; i < end; i += bpp) {
+      a = (raw[i] + ((a + (up < 0 ? 0 : raw[i + d])) >> 1)) & 0xff;
+      raw[i] = a;
+    }
+  }
+}
+
+/** Paeth (section 9.4) with a line above. */
 function paeth(raw: Uint8Array, o: number, up: number, stride: number, bpp: number): void {
-  // Left and upper-left are 0 for the first pixel: the predictor is the byte above.
-  for (let i = 0; i < bpp && i < stride; i++) raw[o + i] += raw[up + i];
-  for (let i = bpp; i < stride; i++) {
-    const a = raw[o + i - bpp], b = raw[up + i], c = raw[up + i - bpp];
-    const pa0 = b - c, pb0 = a - c;
-    const pa = pa0 < 0 ? -pa0 : pa0;
-    const pb = pb0 < 0 ? -pb0 : pb0;
-    const pc1 = pa0 + pb0;
-    const pc = pc1 < 0 ? -pc1 : pc1;
-    raw[o + i] += pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+  const end = o + stride;
+  const d = up - o;
+  for (let k = 0; k < bpp && k < stride; k++) {
+    // first pixel: left and upper-left are 0, the predictor is the sample above
+    let a = (raw[o + k] + raw[up + k]) & 0xff, c = raw[up + k];
+    raw[o + k] = a;
+    for (let i = o + k + bpp; i < end; i += bpp) {
+      const b = raw[i + d];
+      const x = b - c, y = a - c, z = x + y; // p - a, p - b, p - c with p = a + b - c
+      const sx = x >> 31, sy = y >> 31, sz = z >> 31;
+      const pa = (x ^ sx) - sx, pb = (y ^ sy) - sy, pc = (z ^ sz) - sz;
+      const notA = ((pb - pa) | (pc - pa)) >> 31; // -1 unless pa <= pb and pa <= pc
+      const notB = (pc - pb) >> 31; // -1 unless pb <= pc
+      a = (raw[i] + (a ^ ((a ^ (b ^ ((b ^ c) & notB))) & notA))) & 0xff;
+      raw[i] = a;
+      c = b;
+    }
   }
 }
