@@ -29,14 +29,14 @@ import { DECODER_CHOICES, sniffImage } from "../pipeline/render.ts";
 import { SourceError } from "../sources/errors.ts";
 import { listInputs } from "../sources/list.ts";
 import { FIT_MODES, RESIZE_MODES } from "../transform/resize.ts";
-import { type CommandSpec, parseCommand, parseSize, usage, UsageError } from "./args.ts";
+import { type CommandSpec, parseCommand, parseSize, usage, UsageError } from "./options.ts";
 
 /** The `decode-server` command's table. */
-export const DECODE_SERVER_SPEC: CommandSpec = {
+export const DECODE_SERVER_SPEC: CommandSpec<Record<never, never>> = {
   name: "decode-server",
   positionals: "",
   summary: "decode files on request (JSON lines on stdin, frame records on stdout) for Python",
-  options: [],
+  options: {},
   examples: [
     [
       `echo '{"op":"read","id":1,"path":"fixtures/frames/169_0.jpg","width":64,"height":48}' | framepipe decode-server | python3 python/framepipe.py --summary`,
@@ -98,7 +98,7 @@ function renderOptions(req: Record<string, unknown>): ReadRgbImageOptions {
     throw new RequestFailed("request", "a read request needs width and height");
   }
   try {
-    parseSize("size", `${width}x${height}`);
+    parseSize("--size", `${width}x${height}`);
   } catch (err) {
     throw new RequestFailed("request", (err as Error).message);
   }
@@ -239,8 +239,8 @@ async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string
  * @returns The exit code (0 when stdin closes).
  */
 export async function decodeServerCommand(args: string[]): Promise<number> {
-  const { values: v, positionals } = parseCommand(DECODE_SERVER_SPEC, args);
-  if (v.help) {
+  const { positionals, help } = parseCommand(DECODE_SERVER_SPEC, args);
+  if (help) {
     console.log(usage(DECODE_SERVER_SPEC));
     return 0;
   }
