@@ -3,7 +3,7 @@
 // Every CLI run is a subprocess with exact permissions (--allow-net=127.0.0.1:PORT).
 import assert from "node:assert/strict";
 import { readRecords, type StreamRecord } from "../src/formats/read_stream.ts";
-import type { Frame } from "../src/formats/frame.ts";
+import { type Frame, RECORD_HEADER_SIZE } from "../src/formats/frame.ts";
 import { connectStream } from "../src/net/consumer.ts";
 import { SeqCheck } from "../src/net/seq.ts";
 import { Consumer } from "../src/sinks/tcp_consumer.ts";
@@ -170,7 +170,7 @@ async function consumeRaw(port: number, token?: string): Promise<Uint8Array> {
 /** Byte length of every record but the end record (whose counts differ per consumer). */
 function bytesBeforeEnd(recs: StreamRecord[]): number {
   return recs.filter((r) => r.kind !== "end").reduce(
-    (n, r) => n + 56 + r.fields.metaLength + r.fields.payloadLength,
+    (n, r) => n + RECORD_HEADER_SIZE + r.fields.metaLength + r.fields.payloadLength,
     0,
   );
 }
@@ -373,7 +373,7 @@ netTest(
     const r = await srv.done;
     stalled.close();
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(recs.filter((x) => x.kind === "frame").length, 300);
+    assert.equal(recs.filter((x) => x.kind === "frame").length, 300, r.stderr);
     assert.match(r.stderr, /too slow .*disconnected/);
   },
 );

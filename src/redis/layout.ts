@@ -1,7 +1,7 @@
 /**
  * How a frame stream is laid out in Redis (docs/SCALE_OUT.md, "Redis layout").
  *
- * - `STREAM` (a Redis stream): one entry per record. Fields: `h` the 56-byte fixed record
+ * - `STREAM` (a Redis stream): one entry per record. Fields: `h` the fixed record
  *   header of docs/FORMAT.md (kind `H`, `F` or `E`), `m` the metadata JSON, and for frames `p`
  *   the payload. All binary, no base64. Every producer session starts with an `H` entry and
  *   ends with an `E` entry (its id is also written to `STREAM:producers`).

@@ -66,8 +66,8 @@ export class Consumer<C extends ConsumerConn = ConsumerConn> {
   ending = false;
   /** Resolves when the writer stopped (set by the server). */
   done!: Promise<void>;
-  /** Turns yielded for this consumer since its writer last progressed. */
-  idleTurns = 0;
+  /** When its writer last progressed (`performance.now()`; joining counts). */
+  lastProgress = performance.now();
   #wake: (() => void) | null = null;
   #spaceWaiters: (() => void)[] = [];
 
@@ -197,7 +197,7 @@ export class Consumer<C extends ConsumerConn = ConsumerConn> {
         for (const chunk of item.chunks) {
           await writeAll(this.conn, chunk);
           left -= chunk.length;
-          this.idleTurns = 0;
+          this.lastProgress = performance.now();
         }
       } catch (err) {
         this.bytes -= left;

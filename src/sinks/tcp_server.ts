@@ -54,16 +54,16 @@ export interface TcpServerSinkOptions {
 
 const MAX_LISTED_CONSUMERS = 100;
 /**
- * Idle turns (~1 ms each) a frame waits at most, with `--slow drop|disconnect`, while the queue
- * of a consumer that is still reading is full, so that a source which never waits cannot starve
- * healthy consumers (see `#idle`).
+ * Longest a frame waits (ms), with `--slow drop|disconnect`, while the queue of a consumer that is
+ * still reading is full, so that a source which never waits (decoding files on this thread) does
+ * not overrun healthy consumers that are merely scheduled late on a busy machine.
  */
-const GRACE_TURNS = 2;
+const GRACE_MS = 25;
 /**
- * A consumer whose writer made no progress during this many idle turns counts as stalled and
- * gets no more grace until it progresses: a stalled consumer costs the source these turns once.
+ * A consumer whose writer made no progress for this long (ms) counts as stalled and gets no grace
+ * until it progresses: a stalled consumer costs the source this once.
  */
-const STALL_TURNS = 8;
+const STALL_MS = 1000;
 
 /** Serves a frame stream to every consumer that connects (`--listen`). */
 export class TcpServerSink implements FrameSink {
@@ -247,16 +247,12 @@ export class TcpServerSink implements FrameSink {
     return new Promise((r) => setTimeout(r, 0));
   }
 
-  /** Whether a consumer that is not stalled has a full queue (and count the turn for it). */
-  #readerBehind(): boolean {
-    let behind = false;
+  /** Whether a consumer that is not stalled has a full queue. */
+  #readerBehind(now: number): boolean {
     for (const c of this.#consumers) {
-      if (c.full && c.idleTurns < STALL_TURNS) {
-        c.idleTurns++;
-        behind = true;
-      }
+      if (c.full && now - c.lastProgress < STALL_MS) return true;
     }
-    return behind;
+    return false;
   }
 
   /** Write one frame (see {@linkcode FrameSink.write}). */
@@ -279,7 +275,12 @@ export class TcpServerSink implements FrameSink {
         }
       }
     } else {
-      for (let t = 0; t < GRACE_TURNS && this.#readerBehind(); t++) await this.#idle();
+      const t0 = performance.now();
+      let now = t0;
+      while (now - t0 < GRACE_MS && this.#readerBehind(now)) {
+        await this.#idle();
+        now = performance.now();
+      }
     }
     for (const c of [...this.#consumers]) this.#enqueue(c, frame, chunks);
   }
