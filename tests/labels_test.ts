@@ -177,3 +177,15 @@ Deno.test("frame numbers, video names and --every's filter", () => {
   );
   assert.deepEqual(ranks, [3, 3, 3]);
 });
+
+Deno.test("--label-stride/--label-field with --labels dirs is refused, not ignored", async () => {
+  const { openImages } = await import("../src/pipeline/images.ts");
+  await assert.rejects(
+    () => openImages(["fixtures/classes"], { labels: "dirs", labelStride: 25 }),
+    LabelError,
+  );
+  await assert.rejects(
+    () => openImages(["fixtures/classes"], { labels: "dirs", labelField: "verb" }),
+    /apply to label files/,
+  );
+});

@@ -8,6 +8,7 @@ import type { Frame, StreamHeader } from "../formats/frame.ts";
 import path from "node:path";
 import type { CholecT50Field } from "../labels/cholect50.ts";
 import { FrameNumberLabeler } from "../labels/frame_labeler.ts";
+import { LabelError } from "../labels/errors.ts";
 import { DirLabeler, type Labeler, MapLabeler } from "../labels/labels.ts";
 import { loadLabels, videoOf } from "../labels/load.ts";
 import {
@@ -466,8 +467,15 @@ export async function openImages(
     notEvery = before - files.length;
   }
   let labeler: Labeler | undefined;
-  if (options.labels === "dirs") labeler = new DirLabeler(files.map((f) => f.dir));
-  else if (typeof options.labels === "string" && isPerVideoTemplate(options.labels)) {
+  if (options.labels === "dirs") {
+    if (options.labelStride !== undefined || options.labelField !== undefined) {
+      throw new LabelError(
+        "--label-stride and --label-field apply to label files; --labels dirs takes the class " +
+          "from each file's folder",
+      );
+    }
+    labeler = new DirLabeler(files.map((f) => f.dir));
+  } else if (typeof options.labels === "string" && isPerVideoTemplate(options.labels)) {
     const per = await openPerVideoLabels(options.labels, files.map((f) => f.path), {
       ...labelOptions(options),
       onMissing: options.onMissingLabel,
