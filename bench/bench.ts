@@ -207,7 +207,7 @@ for i in range(shard, n, shards):
  * @param n Frame count.
  * @returns How it was made.
  */
-async function makeCorpus(dir: string, n: number): Promise<string> {
+export async function makeCorpus(dir: string, n: number): Promise<string> {
   const shards = 2;
   const runs = await Promise.all(
     Array.from(

@@ -95,7 +95,7 @@ def main() -> int:
             assert x.dtype == torch.uint8 and x.shape[0] == 3
             seqs.append(meta["seq"])
         import redis
-        p = framepipe._parse_redis_url(a.url)
+        p = framepipe.redis_streams._parse_redis_url(a.url)
         r = redis.Redis(host=p["host"], port=p["port"])
         for grp in r.xinfo_groups(p["stream"]):
             for cons in r.xinfo_consumers(p["stream"], grp["name"]):

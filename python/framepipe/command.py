@@ -167,9 +167,9 @@ class CommandReader(FrameReader):
         # failed before writing it (a missing permission, a bad path) is a CommandError.
         try:
             super()._read_header()
-        except FrameStreamError as e:
+        except FrameStreamError:
             if not self._finished and not self._closed:
-                self._finish(e)
+                self._finish(None, wait=2.0)  # says why the producer wrote nothing
             raise
 
     def _stop_child(self) -> None:
@@ -195,14 +195,16 @@ class CommandReader(FrameReader):
                 pass
         self._join_stderr()
 
-    def _finish(self, error: BaseException | None = None) -> None:
+    def _finish(self, error: BaseException | None = None, wait: float | None = None) -> None:
         """The stream ended (normally or with ``error``): reap the child, raise on failure."""
         if self._finished:
             return
         self._finished = True
         proc = self.proc
+        if wait is None:
+            wait = self.exit_timeout if error is None else 2.0
         try:
-            proc.wait(timeout=self.exit_timeout if error is None else 2.0)
+            proc.wait(timeout=wait)
         except subprocess.TimeoutExpired:
             self._stop_child()
             return

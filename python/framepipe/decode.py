@@ -12,6 +12,7 @@ import atexit
 import collections
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -64,17 +65,31 @@ class DecodeHelper:
         self._lock = threading.Lock()
         self._tail: collections.deque[str] = collections.deque(maxlen=20)
         self._next_id = 0
+        # Plain pipe fds, no buffered file objects: those hold locks that a fork (DataLoader
+        # workers) could copy in the locked state.
+        in_r, in_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
         try:
-            self.proc = subprocess.Popen(self.command, stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                         )
+            self.proc = subprocess.Popen(self.command, stdin=in_r, stdout=out_w, stderr=err_w)
         except FileNotFoundError as e:
+            for fd in (in_r, in_w, out_r, out_w, err_r, err_w):
+                os.close(fd)
             raise ProducerNotFoundError(f"cannot start the decode helper {self.command[0]!r}: "
                                         f"{e.strerror}") from None
+        finally:
+            for fd in (in_r, out_w, err_w):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._in: int | None = in_w
+        self._err: int | None = err_r
+        self._out = open(out_r, "rb", buffering=0)  # raw FileIO: no lock
         self._stderr = threading.Thread(target=self._drain, daemon=True,
                                         name="framepipe-decode-helper-stderr")
         self._stderr.start()
-        self._reader = FrameReader(self.proc.stdout, allow_incomplete=True)
+        self._reader = FrameReader(self._out, allow_incomplete=True, pipe_size=0)
         try:
             self._reader.header
         except FrameStreamError as e:
@@ -87,14 +102,23 @@ class DecodeHelper:
         return self.proc.pid
 
     def _drain(self) -> None:
-        stream = self.proc.stderr
+        fd = self._err
+        buf = b""
         try:
-            for raw in iter(stream.readline, b""):  # type: ignore[union-attr]
-                line = _ANSI.sub("", raw.decode("utf-8", "replace")).strip()
-                if line:
-                    self._tail.append(line)
-        except (OSError, ValueError):
+            while fd is not None:
+                chunk = os.read(fd, 4096)
+                if not chunk:
+                    break
+                *lines, buf = (buf + chunk).split(b"\n")
+                for raw in lines:
+                    line = _ANSI.sub("", raw.decode("utf-8", "replace")).strip()
+                    if line:
+                        self._tail.append(line)
+                buf = buf[-4096:]
+        except OSError:
             pass
+        if buf.strip():
+            self._tail.append(_ANSI.sub("", buf.decode("utf-8", "replace")).strip())
 
     def _died(self, what: str, cause: BaseException | None = None) -> DecodeHelperError:
         try:
@@ -102,7 +126,9 @@ class DecodeHelper:
         except subprocess.TimeoutExpired:
             rc = None
         self._stderr.join(timeout=1.0)
-        last = self._tail[-1] if self._tail else "(no stderr output)"
+        tail = list(self._tail)
+        last = next((t for t in reversed(tail) if re.match(r"(framepipe: )?error", t, re.I)),
+                    tail[-1] if tail else "(no stderr output)")
         status = "is still running" if rc is None else f"exited with status {rc}"
         extra = f" ({cause})" if cause else ""
         return DecodeHelperError(f"decode helper `{' '.join(self.command)}` {what}: it {status}:"
@@ -116,10 +142,13 @@ class DecodeHelper:
             req = dict(req, id=self._next_id)
             line = (json.dumps(req) + "\n").encode("utf-8")
             try:
-                self.proc.stdin.write(line)  # type: ignore[union-attr]
-                self.proc.stdin.flush()  # type: ignore[union-attr]
+                if self._in is None:
+                    raise BrokenPipeError("closed")
+                view = memoryview(line)
+                while view:
+                    view = view[os.write(self._in, view):]
                 item = self._reader.read()
-            except (BrokenPipeError, FrameStreamError) as e:
+            except (OSError, FrameStreamError) as e:
                 raise self._died("stopped answering", e) from None
             if item is None:
                 raise self._died("stopped answering")
@@ -161,34 +190,38 @@ class DecodeHelper:
 
     def close(self) -> None:
         """Close the helper's stdin (it exits), wait for it briefly, kill it if needed."""
-        proc = self.proc
-        for f in (proc.stdin,):
-            try:
-                if f is not None:
-                    f.close()
-            except OSError:
-                pass
+        fd, self._in = self._in, None
+        if fd is not None:
+            os.close(fd)
         try:
-            proc.wait(timeout=5.0)
+            self.proc.wait(timeout=5.0)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        for f in (proc.stdout, proc.stderr):
+            self.proc.kill()
+            self.proc.wait()
+        self._stderr.join(timeout=1.0)
+        self._out.close()
+        err, self._err = self._err, None
+        if err is not None:
             try:
-                if f is not None:
-                    f.close()
+                os.close(err)
             except OSError:
                 pass
 
     def _forget_in_child(self) -> None:
         """After fork: the helper belongs to the parent. Close our copies of its pipes (so it
         still sees EOF when the parent exits) without touching the process."""
-        for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            try:
-                if f is not None:
-                    f.close()
-            except (OSError, ValueError):
-                pass
+        for name in ("_in", "_err"):
+            fd = getattr(self, name)
+            setattr(self, name, None)
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        try:
+            self._out.close()
+        except OSError:
+            pass
         self.proc.returncode = 0  # never wait for the parent's child
 
 
