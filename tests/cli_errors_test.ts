@@ -144,3 +144,13 @@ Deno.test("framepipe --help documents exit code 70", async () => {
   const r = await runCli(["--help"], { permissions: READ });
   assert.match(new TextDecoder().decode(r.stdout), /70 internal error/);
 });
+
+Deno.test("a malformed --out tcp:// address is one line before anything runs, exit 2", async () => {
+  oneLine(
+    await runCli(["images", "fixtures/frames", "--out", "tcp://127.0.0.1:abc"], {
+      permissions: READ,
+    }),
+    2,
+    /--out tcp:\/\/ "127\.0\.0\.1:abc": port must be/,
+  );
+});

@@ -8,7 +8,6 @@
  */
 import { DEFAULT_LISTEN_HOST, parseHostPort } from "../net/address.ts";
 import { NetworkError } from "../net/errors.ts";
-import { parseTcpUrl } from "../net/consumer.ts";
 import { resolveToken, TOKEN_ENV } from "../net/handshake.ts";
 import { NET_DEFAULTS, type NetOptions } from "../sinks/options.ts";
 import { SLOW_POLICIES } from "../sinks/tcp_server.ts";
@@ -76,7 +75,11 @@ const OUT_ONLY = ["reconnect", "connect-timeout"];
  */
 export function parseNetOptions(v: NetValues, given: Set<string>, out = "-"): NetOptions {
   const isTcpOut = /^tcps?:\/\//i.test(out);
-  if (isTcpOut) parseTcpUrl(out); // a malformed address is one line before anything runs
+  if (isTcpOut) {
+    // a malformed address is one line naming --out, before anything runs
+    const m = /^(tcps?):\/\/(.*)$/i.exec(out.trim())!;
+    parseHostPort(m[2].replace(/\/$/, ""), `--out ${m[1].toLowerCase()}://`);
+  }
   const listen = v.listen;
   if (listen && out !== "-" && out !== "stdout") {
     throw new UsageError(`--listen serves the stream itself: drop --out ${out}`);
