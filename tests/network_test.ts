@@ -813,11 +813,16 @@ netTest("network options that do not fit together are usage errors", async () =>
     [["--listen", "9000", "--tls-cert", "c.pem"], /--tls-cert and --tls-key go together/],
     [["--listen", "nope:port"], /--listen "nope:port"/],
     [["--token", "x"], /--token needs --listen or --out tcp/],
+    [
+      ["--out", "tcp://127.0.0.1:abc"],
+      /--out tcp:\/\/ "127\.0\.0\.1:abc": port must be 0\.\.65535/,
+    ],
   ];
   for (const [extra, re] of cases) {
     const r = await cli(["--allow-read=fixtures"], [...imagesArgs(1), ...extra]).done;
     assert.equal(r.code, 2, `${extra.join(" ")}: ${r.stderr}`);
     assert.match(r.stderr, re);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
   }
 });
 
