@@ -6,6 +6,8 @@
  *   `renderImage` to 853x480 CHW (the `images --size 853x480` work);
  * - the same decoder on `DecompressionStream` (asynchronous inflate, one stream per frame);
  * - npm `fast-png` (pure JS: fflate inflate + its own unfilter), `decode(bytes)` only;
+ * - the PNG rows again on the same frames re-encoded by ffmpeg with every row Paeth-filtered
+ *   (Pillow's own encoder picks Sub/Up here; libpng-based encoders often pick Paeth);
  * - JPEG: the same frames saved by Pillow at q90 through `renderImage` (WASM fast path);
  * - Pillow (`/usr/bin/python3`, or `$PYTHON`): `Image.open(p).convert("RGB")` + `np.asarray`,
  *   PNG and JPEG, and `.resize((853, 480), BILINEAR)` + CHW for the end-to-end row.
@@ -67,9 +69,9 @@ import numpy as np
 from PIL import Image
 d, rounds = sys.argv[1], int(sys.argv[2])
 res = {}
-for ext in ("png", "jpg"):
-    blobs = [open(p, "rb").read() for p in sorted(glob.glob(d + "/*." + ext))]
-    for mode in ("decode", "853x480"):
+for ext in ("png", "jpg", "paeth.png"):
+    blobs = [open(p, "rb").read() for p in sorted(glob.glob(d + "/*[0-9]." + ext))]
+    for mode in (("decode",) if ext == "paeth.png" else ("decode", "853x480")):
         times = []
         for r in range(rounds + 1):
             t0 = time.perf_counter()
@@ -110,8 +112,26 @@ for i in range(int(sys.argv[3])):
       String(SIGMA),
     ]);
     if (!make.ok) throw new Error(`cannot generate the frames (need Pillow): ${make.out}`);
+    // The same frames with every row Paeth-filtered (ffmpeg -pred paeth), as libpng-based
+    // encoders often choose for photos: the costliest filter to undo.
+    for (
+      const n of [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".png"))
+    ) {
+      const ff = await run("ffmpeg", [
+        "-loglevel",
+        "error",
+        "-i",
+        `${dir}/${n}`,
+        "-pred",
+        "paeth",
+        `${dir}/${n.replace(".png", ".paeth.png")}`,
+      ]);
+      if (!ff.ok) throw new Error(`ffmpeg -pred paeth failed: ${ff.out}`);
+    }
     const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
-    const pngs = names.filter((n) => n.endsWith(".png")).map((n) =>
+    const paeths = names.filter((n) => n.endsWith(".paeth.png"))
+      .map((n) => Deno.readFileSync(`${dir}/${n}`));
+    const pngs = names.filter((n) => /[0-9]\.png$/.test(n)).map((n) =>
       Deno.readFileSync(`${dir}/${n}`)
     );
     const jpgs = names.filter((n) => n.endsWith(".jpg")).map((n) =>
@@ -131,6 +151,8 @@ for i in range(int(sys.argv[3])):
       ["framepipe decodePng (node:zlib inflateSync)", (f) => decodePng(f), pngs],
       ["framepipe decodePng on DecompressionStream", (f) => decodePngStream(f), pngs],
       ["fast-png 8.0.0 decode (fflate, pure JS)", (f) => fastPngDecode(f), pngs],
+      ["framepipe decodePng, all rows Paeth", (f) => decodePng(f), paeths],
+      ["fast-png 8.0.0 decode, all rows Paeth", (f) => fastPngDecode(f), paeths],
       ["framepipe renderImage PNG -> 853x480 CHW", (f) => renderImage(f, size), pngs],
       ["framepipe renderImage JPEG q90 full size", (f) => renderImage(f), jpgs],
       ["framepipe renderImage JPEG q90 -> 853x480 CHW", (f) => renderImage(f, size), jpgs],
@@ -141,6 +163,7 @@ for i in range(int(sys.argv[3])):
       ["png 853x480", "Pillow PNG -> 853x480 BILINEAR CHW"],
       ["jpg decode", "Pillow JPEG q90 decode (convert RGB, asarray)"],
       ["jpg 853x480", "Pillow JPEG q90 -> 853x480 BILINEAR CHW"],
+      ["paeth.png decode", "Pillow PNG decode, all rows Paeth"],
     ];
     const pilTimes: number[][] = PIL_ROWS.map(() => []);
     let pilError = "";

@@ -47,5 +47,7 @@ export function inflateExact(data: Uint8Array, expected: number): Uint8Array {
       `invalid PNG: the image data inflates to ${out.length} bytes, the header needs ${expected} (truncated or corrupt file: copy or export it again)`,
     );
   }
-  return out.length === expected ? out : out.subarray(0, expected);
+  // A plain Uint8Array view of zlib's Buffer (no copy): hot loops downstream (unfilter,
+  // resize) then see one array type, not a Buffer subclass too (polymorphic, slower access).
+  return new Uint8Array(out.buffer, out.byteOffset, expected);
 }
