@@ -1,6 +1,6 @@
 /**
  * Using framepipe as a library: decode one JPEG, iterate a folder as frames, and send them to
- * a TCP consumer in the `frame` wire format with a `WriterSink` over `Deno.connect`.
+ * a TCP consumer in the `frame` wire format with `openSink` and `pipe`.
  *
  * ```sh
  * # a consumer, e.g.:  framepipe inspect < (nc -l 9000)  or the Python reader's listen()
@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { decodeJpeg, frames, openImages, WriterSink } from "../mod.ts";
+import { decodeJpeg, frames, openImages, openSink, pipe } from "../mod.ts";
 
 /**
  * Send a folder's frames to `host:port`.
@@ -34,32 +34,14 @@ export async function send(address: string, folder = "fixtures/frames"): Promise
   }
   console.error(`iterated ${n} frames`);
 
-  // 3. The same frames to a socket: header, frames, end-of-stream record.
-  const [hostname, port] = [address.replace(/:\d+$/, ""), Number(address.split(":").pop())];
-  const conn = await Deno.connect({ hostname, port });
-  const sink = new WriterSink(conn, {
-    description: `tcp://${address}`,
-    onClose: () => conn.close(),
-  });
+  // 3. The same frames to a consumer: openSink() opens any destination --out accepts (-, a file,
+  //    tcp://, tcps://, redis://, rediss://) and pipe() is the CLI's run loop (header, frames
+  //    with backpressure, end-of-stream record with the counts).
   const src = await openImages([folder], { width: 64, height: 48 });
-  const t0 = performance.now();
-  await sink.start(src.header);
-  let sent = 0;
-  for await (const f of src) {
-    await sink.write(f);
-    sent++;
-  }
-  await sink.end({
-    frames: sent,
-    skipped: src.stats.skipped,
-    errors: src.stats.errors,
-    dropped: 0,
-    reconnects: 0,
-    elapsed_s: Math.round(performance.now() - t0) / 1000,
-    reason: "end",
-  });
-  await sink.close();
-  console.error(`sent ${sent} frames to ${sink.description} (${sink.bytesWritten} bytes)`);
+  const sink = await openSink(`tcp://${address}`, { format: "frame" });
+  const { summary } = await pipe(src, sink);
+  const sent = summary.frames;
+  console.error(`sent ${sent} frames to ${sink.description} (${summary.bytes_written} bytes)`);
   return sent;
 }
 
