@@ -12,12 +12,7 @@
  *
  * @module
  */
-export {
-  type CaptureLog,
-  type CaptureOptions,
-  CaptureSource,
-  type CaptureStats,
-} from "./source.ts";
+export { type CaptureOptions, CaptureSource, type CaptureStats } from "./source.ts";
 export { CaptureError, CaptureSetupError } from "./errors.ts";
 export { buildCaptureArgs, type CaptureArgsOptions } from "./args.ts";
 export { serveSrt, type SrtServeOptions, srtServeUrl } from "./srt_serve.ts";

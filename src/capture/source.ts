@@ -23,9 +23,6 @@ import { diagnose, StderrRelay } from "./stderr.ts";
 import { supervise } from "./supervisor.ts";
 import { type InputInfo, inputInfo, makeRedactor, redactUrl } from "./url.ts";
 
-/** Where capture messages go: the one {@linkcode Log} (kept as an alias). */
-export type CaptureLog = Log;
-
 /** Options for {@linkcode CaptureSource}. */
 export interface CaptureOptions {
   /** `srt://...`, `rtsp://...`, `udp://...`, any ffmpeg URL, a file path, or `-` (stdin). */
@@ -80,7 +77,7 @@ export interface CaptureOptions {
   /** Bytes for ffmpeg's stdin when `url` is `-`. Default `Deno.stdin.readable`. */
   stdin?: ReadableStream<Uint8Array>;
   /** Messages (reconnects, ffmpeg warnings). Default: none. */
-  log?: CaptureLog;
+  log?: Log;
 }
 
 /** Counts of a capture. */
@@ -151,7 +148,7 @@ export class CaptureSource implements AsyncIterable<Frame> {
   readonly #layout: Layout;
   readonly #reconnect: boolean;
   readonly #queue: FrameQueue<Item>;
-  readonly #log: CaptureLog;
+  readonly #log: Log;
   readonly #relay: StderrRelay;
   readonly #redact: (t: string) => string;
   readonly #stop = new AbortController();

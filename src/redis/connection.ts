@@ -18,9 +18,6 @@ import { RedisAuthError, RedisSetupError } from "./errors.ts";
 import { type Log, SILENT_LOG } from "../util/log.ts";
 import type { RedisTarget } from "./url.ts";
 
-/** Where the connection reports waits and reconnects: the one {@linkcode Log} (an alias). */
-export type RedisLog = Log;
-
 /** Options for {@linkcode RedisConnection.open}. */
 export interface RedisConnectOptions {
   /** Server and stream. */
@@ -36,7 +33,7 @@ export interface RedisConnectOptions {
   /** What is being done, for messages, e.g. `--out redis://127.0.0.1:6379/s`. */
   what: string;
   /** Messages. */
-  log?: RedisLog;
+  log?: Log;
   /** Aborting stops waiting for the server. */
   signal?: AbortSignal;
 }
@@ -133,7 +130,7 @@ export class RedisConnection {
   #o: RedisConnectOptions;
   #client: Client;
   #lib: typeof NodeRedis;
-  #log: RedisLog;
+  #log: Log;
   #outageStart: number | undefined;
   #everReady = false;
   #closing = false;

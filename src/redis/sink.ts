@@ -21,11 +21,11 @@
 import type { Frame, StreamHeader, StreamSummary } from "../formats/frame.ts";
 import { FrameFormatEncoder } from "../formats/writers.ts";
 import type { FrameSink } from "../formats/sink.ts";
-import { isConnectionLoss, type RedisArg, RedisConnection, type RedisLog } from "./connection.ts";
+import { isConnectionLoss, type RedisArg, RedisConnection } from "./connection.ts";
 import { RedisFrameTooLargeError, RedisSetupError, RedisStreamLostError } from "./errors.ts";
 import { compareIds, entryFields, headerKey, PRODUCER_RUNNING, producersKey } from "./layout.ts";
 import type { RedisTarget } from "./url.ts";
-import { SILENT_LOG } from "../util/log.ts";
+import { type Log, SILENT_LOG } from "../util/log.ts";
 import { sleep } from "../util/sleep.ts";
 
 /** `--max-lag` when neither `--maxlen` nor `--max-lag` is given. */
@@ -59,7 +59,7 @@ export interface RedisSinkOptions {
   /** Per outage; 0 = forever. */
   connectTimeoutMs: number;
   /** Messages. */
-  log?: RedisLog;
+  log?: Log;
   /** Aborted on SIGINT/SIGTERM. */
   signal?: AbortSignal;
 }
@@ -143,7 +143,7 @@ export class RedisSink implements FrameSink {
   /** Payload and metadata bytes sent. */
   bytesWritten = 0;
   #o: RedisSinkOptions;
-  #log: RedisLog;
+  #log: Log;
   #conn: RedisConnection | null = null;
   #stream: string;
   #maxLag: number | undefined;

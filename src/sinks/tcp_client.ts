@@ -14,9 +14,6 @@ import { ConsumerGoneError, isConsumerGone, writeAll } from "../util/io.ts";
 import type { FrameSink } from "../formats/sink.ts";
 import { type Log, SILENT_LOG } from "../util/log.ts";
 
-/** Where network sinks report connections, refusals and drops: the one {@linkcode Log}. */
-export type NetLog = Log;
-
 /** Options for {@linkcode TcpClientSink}. */
 export interface TcpClientSinkOptions {
   /** The consumer's address. */
@@ -34,7 +31,7 @@ export interface TcpClientSinkOptions {
   /** Reconnect when the consumer goes away instead of stopping. */
   reconnect?: boolean;
   /** Messages. */
-  log?: NetLog;
+  log?: Log;
   /** Aborting stops connection attempts. */
   signal?: AbortSignal;
 }
@@ -86,7 +83,7 @@ export class TcpClientSink implements FrameSink {
   reconnects = 0;
   #o: TcpClientSinkOptions;
   #enc: FormatEncoder;
-  #log: NetLog;
+  #log: Log;
   #conn: Deno.Conn | null = null;
   #header: Uint8Array[] = [];
   #closed = false;
