@@ -240,5 +240,6 @@ export type { Shard } from "./src/sources/sampling.ts";
 export type { Rect } from "./src/transform/resize.ts";
 export type { NetOptions, RedisOutOptions } from "./src/sinks/options.ts";
 export type { HostPort } from "./src/net/address.ts";
+export type { SeqCounts } from "./src/net/seq.ts";
 export type { SlowPolicy } from "./src/sinks/tcp_server.ts";
 export { TOKEN_ENV } from "./src/net/handshake.ts";

@@ -15,6 +15,8 @@ export class SinkError extends Error {
   /** Exit-code kind: the user's to fix. */
   readonly kind = "setup";
   /**
+   * Make the error.
+   *
    * @param message What is wrong and what to do.
    * @param options Standard error options.
    */
