@@ -27,7 +27,10 @@ export interface FrameTableOptions {
   lookup?: "hold" | "exact";
 }
 
-/** Rows of (frame number, labels), sorted by frame. */
+/**
+ * Rows of (frame number, labels), kept as runs: consecutive rows one `step` apart with the same
+ * labels are one run (a Cholec80 phase file's ~50,000 rows are about 7 runs).
+ */
 export class FrameTable implements FrameLabels {
   /** Class names. */
   readonly classes: string[];
@@ -35,7 +38,10 @@ export class FrameTable implements FrameLabels {
   readonly source: string;
   /** Rows' spacing in frames (the smallest gap between rows; 1 for a single row). */
   readonly step: number;
-  #frames: Float64Array;
+  /** Number of rows. */
+  readonly size: number;
+  #start: Float64Array;
+  #end: Float64Array;
   #labels: number[][];
   #exact: boolean;
 
@@ -56,27 +62,28 @@ export class FrameTable implements FrameLabels {
     let sorted = true;
     for (let i = 1; i < frames.length && sorted; i++) sorted = frames[i - 1] < frames[i];
     if (!sorted) frames.sort();
-    this.#frames = frames;
-    // Rows share their label arrays (a phase file has 7 distinct ones over ~50,000 rows, mostly
-    // the same as the row before).
-    const shared = new Map<string, number[]>();
-    let prev: number[] = [];
-    this.#labels = Array.from(frames, (f) => {
-      const v = rows.get(f)!;
-      if (v.length === prev.length && v.every((x, i) => x === prev[i])) return prev;
-      const k = v.join(",");
-      prev = shared.get(k) ?? v;
-      shared.set(k, prev);
-      return prev;
-    });
+    this.size = frames.length;
     let step = Infinity;
     for (let i = 1; i < frames.length; i++) step = Math.min(step, frames[i] - frames[i - 1]);
     this.step = Number.isFinite(step) ? step : 1;
+    const starts: number[] = [], ends: number[] = [], labels: number[][] = [];
+    for (const f of frames) {
+      const v = rows.get(f)!, last = labels.length - 1;
+      if (last >= 0 && f === ends[last] + this.step && sameLabels(v, labels[last])) ends[last] = f;
+      else {
+        starts.push(f);
+        ends.push(f);
+        labels.push(v);
+      }
+    }
+    this.#start = Float64Array.from(starts);
+    this.#end = Float64Array.from(ends);
+    this.#labels = labels;
   }
 
-  /** Number of rows. */
-  get size(): number {
-    return this.#frames.length;
+  /** Number of runs (rows merged while their labels stay the same). */
+  get runs(): number {
+    return this.#labels.length;
   }
 
   /**
@@ -86,18 +93,26 @@ export class FrameTable implements FrameLabels {
    * @returns The labels, or `undefined` when no row covers the frame.
    */
   at(frame: number): number[] | undefined {
-    const f = this.#frames;
-    let lo = 0, hi = f.length - 1, found = -1;
-    while (lo <= hi) { // the last row at or before `frame`
+    const s = this.#start;
+    let lo = 0, hi = s.length - 1, found = -1;
+    while (lo <= hi) { // the last run starting at or before `frame`
       const mid = (lo + hi) >> 1;
-      if (f[mid] <= frame) {
+      if (s[mid] <= frame) {
         found = mid;
         lo = mid + 1;
       } else hi = mid - 1;
     }
     if (found < 0) return undefined;
-    const gap = frame - f[found];
-    if (this.#exact ? gap !== 0 : gap >= this.step) return undefined;
+    const end = this.#end[found];
+    if (this.#exact) {
+      if (frame > end || (frame - s[found]) % this.step !== 0) return undefined;
+    } else if (frame - end >= this.step) return undefined;
     return this.#labels[found];
   }
+}
+
+function sameLabels(a: number[], b: number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -46,32 +46,54 @@ export function firstLineCells(text: string): string[] {
  * @throws {LabelError} a row whose frame is not a whole number, or a frame given twice.
  */
 export function parseTextTable(text: string, file: string): TextTable {
-  const lines = text.split(/\r?\n/);
   let header: string[] | null = null;
   const rows: TableRow[] = [];
   let last = -1; // rows come in frame order: a repeat needs a look back only when they do not
   let seen: Set<number> | undefined;
-  for (let i = 0; i < lines.length; i++) {
-    const t = lines[i].trim();
+  let line = 0;
+  for (let at = 0; at <= text.length;) {
+    let nl = text.indexOf("\n", at);
+    if (nl < 0) nl = text.length;
+    const raw = text.slice(at, nl);
+    at = nl + 1;
+    line++;
+    const t = raw.trim();
     if (t === "") continue;
-    const cells = t.split(WHITESPACE);
+    const cells = SINGLE_SPACE.test(t) ? t.split(SPACE) : t.split(WHITESPACE);
     if (header === null && rows.length === 0 && /^frame$/i.test(cells[0])) {
       header = cells.slice(1);
       continue;
     }
-    if (!/^\d+$/.test(cells[0])) {
+    const frame = wholeNumber(cells[0]);
+    if (frame < 0) {
       throw new LabelError(
-        `${file}:${i + 1}: "${cells[0]}" is not a frame number; expected "FRAME<TAB>LABEL..." rows`,
+        `${file}:${line}: "${cells[0]}" is not a frame number; expected "FRAME<TAB>LABEL..." rows`,
       );
     }
-    const frame = Number(cells[0]);
     if (frame <= last) {
       seen ??= new Set(rows.map((r) => r.frame));
-      if (seen.has(frame)) throw new LabelError(`${file}:${i + 1}: frame ${frame} is given twice`);
+      if (seen.has(frame)) throw new LabelError(`${file}:${line}: frame ${frame} is given twice`);
     }
     seen?.add(frame);
-    last = Math.max(last, frame);
-    rows.push({ line: i + 1, frame, cells: cells.slice(1) });
+    if (frame > last) last = frame;
+    cells.shift();
+    rows.push({ line, frame, cells });
   }
   return { header, rows };
+}
+
+/** Tabs or spaces, one character each (the usual case: one split without backtracking). */
+const SINGLE_SPACE = /^[^\t ]+(?:[\t ][^\t ]+)*$/;
+const SPACE = /[\t ]/;
+
+/** A string of decimal digits as a number, or -1. */
+function wholeNumber(s: string): number {
+  if (s.length === 0 || s.length > 15) return -1;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
 }
