@@ -189,3 +189,27 @@ Deno.test("--label-stride/--label-field with --labels dirs is refused, not ignor
     /apply to label files/,
   );
 });
+
+Deno.test("FrameTable keeps equal consecutive rows as one run and still answers every frame as the rows do", async () => {
+  const { FrameTable } = await import("../src/labels/frame_table.ts");
+  const rows = new Map<number, number[]>();
+  for (let f = 0; f < 10; f++) rows.set(f, [0]);
+  for (let f = 20; f < 30; f++) rows.set(f, f < 25 ? [0] : [1]); // a gap, then a change
+  const hold = new FrameTable(rows, { classes: ["a", "b"], source: "t" });
+  assert.equal(hold.size, 20);
+  assert.equal(hold.runs, 3);
+  for (let f = -1; f < 32; f++) {
+    const want = f < 0 || (f >= 10 && f < 20) || f >= 30 ? undefined : rows.get(f);
+    assert.deepEqual(hold.at(f), want, `frame ${f}`);
+  }
+  const sparse = new Map([[0, [2]], [25, [2]], [50, [3]]]);
+  const exact = new FrameTable(sparse, { classes: [], source: "t", lookup: "exact" });
+  assert.deepEqual([0, 25, 30, 50, 51].map((f) => exact.at(f)), [
+    [2],
+    [2],
+    undefined,
+    [3],
+    undefined,
+  ]);
+  assert.equal(exact.runs, 2);
+});
