@@ -46,3 +46,4 @@ export {
   type PerVideoOptions,
 } from "./per_video.ts";
 export { DEFAULT_LABEL_FPS, VideoLabeler, type VideoLabelOptions } from "./video_labels.ts";
+export { type ResolvedLabels, resolveLabels, type ResolveLabelsOptions } from "./resolve.ts";

@@ -5,17 +5,11 @@
  */
 import { JpegError } from "../decode/mod.ts";
 import type { Frame, StreamHeader } from "../formats/frame.ts";
-import path from "node:path";
 import type { CholecT50Field } from "../labels/cholect50.ts";
-import { FrameNumberLabeler } from "../labels/frame_labeler.ts";
-import { LabelError } from "../labels/errors.ts";
-import { DirLabeler, type Labeler, MapLabeler } from "../labels/labels.ts";
-import { loadLabels, videoOf } from "../labels/load.ts";
-import {
-  isPerVideoTemplate,
-  type MissingLabelMode,
-  openPerVideoLabels,
-} from "../labels/per_video.ts";
+import type { Labeler } from "../labels/labels.ts";
+import { loadLabels } from "../labels/load.ts";
+import { isPerVideoTemplate, type MissingLabelMode } from "../labels/per_video.ts";
+import { resolveLabels } from "../labels/resolve.ts";
 import { describeFsError, SourceError } from "../sources/errors.ts";
 import { type InputFile, listInputs, type RepeatedPath } from "../sources/list.ts";
 import { splitJpegStream } from "../sources/mjpeg_split.ts";
@@ -136,6 +130,8 @@ export interface ImageStats {
    * loops, links to folders already walked, an input given twice).
    */
   repeated: number;
+  /** Frames whose JPEG decoded with libjpeg-style warnings (`warnings` in their metadata). */
+  warnings: number;
 }
 
 interface WorkItem {
@@ -186,6 +182,7 @@ export class ImageFrameSource implements AsyncIterable<Frame> {
       total,
       bytesRead: 0,
       repeated: 0,
+      warnings: 0,
     };
   }
 
@@ -230,9 +227,18 @@ export class ImageFrameSource implements AsyncIterable<Frame> {
     labels ??= [];
     const extra: Record<string, unknown> = {};
     if (item.epoch > 0 || o.epochs !== undefined || o.loop) extra.epoch = item.epoch;
+    const { warnings, ...rendered } = r;
+    if (warnings?.length) {
+      // libjpeg-style warnings: every pixel decoded, but the file is not clean (counted, shown)
+      extra.warnings = warnings.length;
+      this.stats.warnings++;
+      o.onWarning?.(
+        `"${item.key}" decoded with a warning: ${warnings.map((w) => w.message).join("; ")}`,
+      );
+    }
     return {
       frame: {
-        ...r,
+        ...rendered,
         seq: 0,
         position: item.position,
         timestamp: Date.now(),
@@ -375,26 +381,6 @@ async function* stdinItems(
   if (garbage > 0) yield skipItem();
 }
 
-/** One frame-numbered label file over several video folders gives every video the same labels. */
-function warnSharedFrameLabels(
-  file: string,
-  labeler: Labeler,
-  files: InputFile[],
-  options: ImagesOptions,
-): void {
-  const byFrame = labeler instanceof FrameNumberLabeler ||
-    (labeler instanceof MapLabeler && labeler.byFrameNumber);
-  if (!byFrame) return;
-  const videos = new Set(files.map((f) => videoOf(f.path)));
-  if (videos.size < 2) return;
-  const names = [...videos].slice(0, 2).join(", ") + (videos.size > 2 ? ", ..." : "");
-  options.onWarning?.(
-    `${file} labels frames by number and the inputs span ${videos.size} folders (${names}): ` +
-      `every video gets the same labels; for one label file per video name it with {video}, ` +
-      `e.g. --labels 'labels/{video}${path.extname(file)}'`,
-  );
-}
-
 function labelOptions(o: ImagesOptions) {
   return { stride: o.labelStride, field: o.labelField };
 }
@@ -460,35 +446,20 @@ export async function openImages(
       options.onRepeated?.(e);
     },
   });
-  let notEvery = 0, noLabelFile = 0;
+  let notEvery = 0;
   if (options.every !== undefined) {
     const before = files.length;
     files = keepEvery(files, options.every);
     notEvery = before - files.length;
   }
-  let labeler: Labeler | undefined;
-  if (options.labels === "dirs") {
-    if (options.labelStride !== undefined || options.labelField !== undefined) {
-      throw new LabelError(
-        "--label-stride and --label-field apply to label files; --labels dirs takes the class " +
-          "from each file's folder",
-      );
-    }
-    labeler = new DirLabeler(files.map((f) => f.dir));
-  } else if (typeof options.labels === "string" && isPerVideoTemplate(options.labels)) {
-    const per = await openPerVideoLabels(options.labels, files.map((f) => f.path), {
-      ...labelOptions(options),
-      onMissing: options.onMissingLabel,
-    });
-    labeler = per.labeler;
-    for (const n of per.missing.values()) noLabelFile += n;
-    if (options.onMissingLabel === "skip" && per.missing.size > 0) {
-      files = files.filter((f) => !per.missing.has(videoOf(f.path)));
-    }
-  } else if (typeof options.labels === "string") {
-    labeler = await loadLabels(options.labels, labelOptions(options));
-    warnSharedFrameLabels(options.labels, labeler, files, options);
-  } else labeler = options.labels;
+  const resolved = await resolveLabels(options.labels, files, {
+    stride: options.labelStride,
+    field: options.labelField,
+    onMissing: options.onMissingLabel,
+    onWarning: options.onWarning,
+  });
+  files = resolved.files;
+  const labeler = resolved.labeler;
   header.classes = labeler?.classes ?? [];
   const order: OrderOptions = options;
   let total: number | undefined;
@@ -514,7 +485,7 @@ export async function openImages(
   const src = new ImageFrameSource(header, items(), total, options, labeler);
   src.stats.repeated = repeated;
   src.stats.notEvery = notEvery;
-  src.stats.noLabelFile = noLabelFile;
+  src.stats.noLabelFile = resolved.noLabelFile;
   return src;
 }
 
