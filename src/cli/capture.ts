@@ -52,7 +52,7 @@ export const CAPTURE_OPTIONS = {
     "label each frame from its source frame number (pts x --label-fps): a Cholec80 phase/tool " +
       ".txt or CholecT50 .json",
   ),
-  "label-fps": positive("N", "the label file's frame rate (Cholec80: 25)", {
+  "label-fps": positive("N", "frames per second of the label file's frame numbers", {
     default: DEFAULT_LABEL_FPS,
   }),
   "label-field": choice(
