@@ -260,3 +260,61 @@ async function hashTree(dir: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
   return [...digest.slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+/** A redis-server without persistence on a free loopback port, started for one test. */
+export interface TestRedis {
+  /** Its port. */
+  port: number;
+  /** `redis://127.0.0.1:PORT/STREAM`. */
+  url(stream: string): string;
+  /** Kill it and wait. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Start `redis-server` (no RDB, no AOF) and wait until it accepts connections.
+ *
+ * @param extra More `redis-server` arguments.
+ * @returns The server, or undefined when redis-server is not installed.
+ */
+export async function startRedis(extra: string[] = []): Promise<TestRedis | undefined> {
+  const port = freePort();
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command("redis-server", {
+      args: [
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        ...extra,
+      ],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+  } catch {
+    return undefined;
+  }
+  const stop = async () => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+    await child.status;
+  };
+  for (const t0 = performance.now(); performance.now() - t0 < 10_000;) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return { port, url: (s) => `redis://127.0.0.1:${port}/${s}`, stop };
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  await stop();
+  throw new Error(`redis-server did not start on port ${port}`);
+}

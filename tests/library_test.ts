@@ -130,7 +130,7 @@ import {
   SINK_SCHEMES,
   type StreamRecord,
 } from "../mod.ts";
-import { freePort } from "./helpers.ts";
+import { freePort, startRedis } from "./helpers.ts";
 
 async function collect(readable: ReadableStream<Uint8Array>): Promise<StreamRecord[]> {
   const out: StreamRecord[] = [];
@@ -216,14 +216,9 @@ Deno.test({
   name: "pipe() publishes a folder to a real redis-server via openSink(redis://...)",
   ignore: !hasRedis,
   async fn() {
-    const port = freePort();
-    const server = new Deno.Command("redis-server", {
-      args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
+    const server = (await startRedis())!;
     try {
-      const url = `redis://127.0.0.1:${port}/framepipe:libtest`;
+      const url = server.url("framepipe:libtest");
       const src = await openImages([FIX], { width: 32, height: 24 });
       const sink = await openSink(url, {
         format: "frame",
@@ -244,8 +239,7 @@ Deno.test({
         await conn.close();
       }
     } finally {
-      server.kill("SIGKILL");
-      await server.status;
+      await server.stop();
     }
   },
 });

@@ -416,6 +416,26 @@ function str(raw: RawValue): string | undefined {
   return typeof raw === "string" ? raw : undefined;
 }
 
+/** A string option whose value, when present, is read by `read`. */
+function valued<T>(
+  arg: string,
+  help: string,
+  o: Common & { default?: string | number },
+  read: (value: string, flag: string) => T,
+): Option<T | undefined> {
+  return {
+    type: "string",
+    short: o.short,
+    arg,
+    help,
+    default: o.default === undefined ? undefined : String(o.default),
+    parse: (r, f) => {
+      const s = str(r);
+      return s === undefined ? undefined : read(s, f);
+    },
+  };
+}
+
 /**
  * A boolean flag: false unless given (or `default: true`, negated by `--no-NAME`).
  *
@@ -485,17 +505,7 @@ export function int(
   help: string,
   o: Common & { min?: number; max?: number; default?: number | string } = {},
 ): Option<number | undefined> {
-  return {
-    type: "string",
-    short: o.short,
-    arg,
-    help,
-    default: o.default === undefined ? undefined : String(o.default),
-    parse: (r, f) => {
-      const s = str(r);
-      return s === undefined ? undefined : parseIntOption(f, s, o.min ?? 0, o.max);
-    },
-  };
+  return valued(arg, help, o, (v, f) => parseIntOption(f, v, o.min ?? 0, o.max));
 }
 
 /**
@@ -513,16 +523,7 @@ export function positive(
   help: string,
   o: { default?: number } = {},
 ): Option<number | undefined> {
-  return {
-    type: "string",
-    arg,
-    help,
-    default: o.default === undefined ? undefined : String(o.default),
-    parse: (r, f) => {
-      const s = str(r);
-      return s === undefined ? undefined : parsePositive(f, s);
-    },
-  };
+  return valued(arg, help, o, (v, f) => parsePositive(f, v));
 }
 
 /**
@@ -569,17 +570,7 @@ export function choice<C extends string>(
   choices: readonly C[],
   o: Common & { default?: C } = {},
 ): Option<C | undefined> {
-  return {
-    type: "string",
-    short: o.short,
-    arg,
-    help,
-    default: o.default,
-    parse: (r, f) => {
-      const s = str(r);
-      return s === undefined ? undefined : parseChoice(f, s, choices);
-    },
-  };
+  return valued(arg, help, o, (v, f) => parseChoice(f, v, choices));
 }
 
 /**
@@ -598,16 +589,7 @@ export function size(
   help: string,
   o: { default?: string } = {},
 ): Option<{ width: number; height: number } | undefined> {
-  return {
-    type: "string",
-    arg: "WxH",
-    help,
-    default: o.default,
-    parse: (r, f) => {
-      const s = str(r);
-      return s === undefined ? undefined : parseSize(f, s);
-    },
-  };
+  return valued("WxH", help, o, (v, f) => parseSize(f, v));
 }
 
 /**
