@@ -511,6 +511,12 @@ Deno.test({
       assert.equal(o.end?.redis_stream_resets, 1);
       assert.ok(Number(o.end?.redis_republished) > 0, JSON.stringify(o.end));
       assert.equal(o.end?.redis_lost, 0);
+      console.log(
+        `Redis reset mid-run: ${o.end?.redis_republished} frames republished, ` +
+          `${new Set(o.seqs).size}/200 reached the group, ${
+            o.seqs.length - new Set(o.seqs).size
+          } twice`,
+      );
       // inspect sees the frames republished after the reset: no hole, counted as repeated or not
       const i = await cli(srv.port, ["inspect", srv.url("framepipe:reset"), "--json"]).done;
       assert.equal(i.code, 0, i.stderr);
