@@ -91,7 +91,7 @@ async function docFiles(): Promise<string[]> {
   return files.concat(docs.sort());
 }
 
-const TIMEOUT_MS = 180_000;
+const TIMEOUT_MS = 120_000;
 const dec = new TextDecoder();
 
 interface Ran {
@@ -139,11 +139,13 @@ function killGroupOf(pid: number): void {
 /** Processes still in the block's process group ("" when none). */
 async function groupMembers(pid: number): Promise<string> {
   const out = await new Deno.Command("ps", {
-    args: ["-o", "pid=,args=", "-g", String(pid)],
+    args: ["-o", "pid=,stat=,args=", "-g", String(pid)],
     stdout: "piped",
     stderr: "null",
   }).output();
-  return dec.decode(out.stdout).trim();
+  // zombies (stat Z) have exited; only their reaping is pending
+  return dec.decode(out.stdout).split("\n").filter((l) => l.trim() && !/^\s*\d+\s+Z/.test(l))
+    .join("\n");
 }
 
 const blocks: DocBlock[] = [];
