@@ -11,11 +11,13 @@ import {
   ImageTooLargeError,
   isJpeg,
   JpegError,
+  JpegWarningError,
   readJpegInfo,
   tsDecoder,
   UnsupportedJpegError,
 } from "../src/decode/mod.ts";
 import { mutate, seededRandom } from "../scripts/fuzz/mutate.ts";
+import { readRecords } from "../src/formats/read_stream.ts";
 
 const CORPUS = new URL("../../shared/jpeg-corpus/", import.meta.url);
 
@@ -480,4 +482,99 @@ Deno.test("decodeJpeg() after a failed decode gives the same pixels as before it
     [...kinds.keys()].some((m) => /invalid Huffman code/.test(m)),
     [...kinds.keys()].join("\n"),
   );
+});
+
+/** A folder with a clean JPEG, one with 2 extraneous bytes before EOI, one without EOI. */
+function warningFiles(dir: string): void {
+  const d = read("good/baseline_420_q75.jpg");
+  assert.deepEqual([...d.subarray(d.length - 2)], [0xff, 0xd9]);
+  const extra = new Uint8Array(d.length + 2);
+  extra.set(d.subarray(0, d.length - 2));
+  extra.set([0x12, 0x34, 0xff, 0xd9], d.length - 2);
+  Deno.writeFileSync(`${dir}/a_extra.jpg`, extra);
+  Deno.writeFileSync(`${dir}/b_noeoi.jpg`, d.subarray(0, d.length - 2));
+  Deno.writeFileSync(`${dir}/c_good.jpg`, d);
+}
+
+Deno.test("decodeJpeg() and the fast path report the same libjpeg-style warnings; strict refuses", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    warningFiles(dir);
+    const { FastJpegDecoder } = await import("../src/decode/fast/mod.ts");
+    const fast = FastJpegDecoder.create();
+    const want: Record<string, string[]> = {
+      "a_extra.jpg": ["extraneous-bytes"],
+      "b_noeoi.jpg": ["premature-end"],
+      "c_good.jpg": [],
+    };
+    for (const [f, kinds] of Object.entries(want)) {
+      const bytes = Deno.readFileSync(`${dir}/${f}`);
+      const ts = decodeJpeg(bytes);
+      const wasm = fast.decode(bytes)!;
+      assert.deepEqual(ts.warnings?.map((w) => w.kind), kinds, f);
+      assert.deepEqual(wasm.warnings, ts.warnings, f);
+      const clean = fast.decode(read("good/baseline_420_q75.jpg"))!.data;
+      assert.ok(
+        wasm.data.every((v, i) => v === clean[i]),
+        `${f}: pixels differ from the clean file`,
+      );
+      if (kinds.length) {
+        assert.throws(() => decodeJpeg(bytes, { strict: true }), JpegWarningError);
+        assert.throws(() => fast.decode(bytes, { strict: true }), JpegWarningError);
+      }
+    }
+    // more than MAX_EXTRANEOUS_BYTES is corrupt data, refused by both
+    const d = read("good/baseline_420_q75.jpg");
+    const many = new Uint8Array(d.length + 3);
+    many.set(d.subarray(0, d.length - 2));
+    many.set([1, 2, 3, 0xff, 0xd9], d.length - 2);
+    assert.throws(() => decodeJpeg(many), JpegError, "extraneous");
+    assert.throws(() => fast.decode(many), JpegError, "extraneous");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("images counts warnings per frame and in the end record; --strict refuses those files", async () => {
+  const dir = Deno.makeTempDirSync();
+  const root = new URL("../", import.meta.url).pathname;
+  try {
+    warningFiles(dir);
+    const run = async (...extra: string[]) => {
+      const o = await new Deno.Command("deno", {
+        args: ["run", `--allow-read=${dir}`, `${root}cli.ts`, "images", dir, ...extra],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const records = [];
+      for await (const r of readRecords(ReadableStream.from([o.stdout]))) records.push(r);
+      return { code: o.code, stderr: new TextDecoder().decode(o.stderr), records };
+    };
+    for (const workers of ["0", "2"]) {
+      const r = await run("--workers", workers);
+      assert.equal(r.code, 0, r.stderr);
+      const frames = r.records.filter((x) => x.kind === "frame");
+      assert.deepEqual(
+        frames.map((f) => [f.meta.key, f.meta.warnings]),
+        [["a_extra.jpg", 1], ["b_noeoi.jpg", 1], ["c_good.jpg", undefined]],
+      );
+      const end = r.records.find((x) => x.kind === "end")!;
+      assert.equal(end.meta.warnings, 2, JSON.stringify(end.meta));
+      assert.match(r.stderr, /"a_extra.jpg" decoded with a warning: .*2 extraneous bytes/);
+      assert.match(r.stderr, /"b_noeoi.jpg" decoded with a warning: .*no EOI marker/);
+    }
+    const strict = await run("--strict");
+    assert.equal(strict.code, 0, strict.stderr);
+    assert.deepEqual(
+      strict.records.filter((x) => x.kind === "frame").map((f) => f.meta.key),
+      ["c_good.jpg"],
+    );
+    assert.equal(strict.records.find((x) => x.kind === "end")!.meta.skipped, 2);
+    assert.match(strict.stderr, /skipped "a_extra.jpg": refused \(strict\)/);
+    const fail = await run("--strict", "--on-error", "fail");
+    assert.equal(fail.code, 1, fail.stderr);
+    assert.match(fail.stderr, /cannot decode "a_extra.jpg": refused \(strict\)/);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });

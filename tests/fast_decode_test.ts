@@ -199,8 +199,11 @@ Deno.test({
     }
     const bomb = Deno.readFileSync(`${CORPUS}/bad/bomb_40000x40000_baseline.jpg`);
     assert.throws(() => dec.decode(bomb), ImageTooLargeError);
+    // the scan flood is refused at its first AC-before-DC scan, as by the TypeScript decoder
     const flood = Deno.readFileSync(`${CORPUS}/bad/scan_flood_4096x4096_3000scans.jpg`);
-    assert.throws(() => dec.decode(flood, { maxScans: 50 }), ImageTooLargeError);
+    assert.throws(() => dec.decode(flood), JpegError, "inconsistent progression");
+    const prog = Deno.readFileSync(`${CORPUS}/good/prog_default_420.jpg`);
+    assert.throws(() => dec.decode(prog, { maxScans: 4 }), ImageTooLargeError);
     // the decoder is still usable after errors
     const ok = dec.decode(Deno.readFileSync(`${CORPUS}/good/sub_444_q85.jpg`));
     assert.ok(ok && ok.width === 160);
@@ -426,6 +429,14 @@ function failingCases(): Uint8Array[] {
       cases.push(Deno.readFileSync(`${CORPUS}/${e.path}`));
     }
   }
+  // An over-subscribed DHT whose 200 one-bit codes would overrun the lookahead table.
+  const src = Deno.readFileSync(`${CORPUS}/good/baseline_420_q75.jpg`);
+  const dht = new Uint8Array([0xff, 0xc4, 0, 219, 0x10, 200, ...new Array(15).fill(0)]);
+  const bomb = new Uint8Array(src.length + 4 + 217);
+  bomb.set(src.subarray(0, 2));
+  bomb.set(dht, 2);
+  bomb.set(src.subarray(2), 2 + 4 + 217);
+  cases.push(bomb);
   const rand = seededRandom(11);
   for (
     const f of [

@@ -229,7 +229,7 @@ export function mutate(
         : r < 0.6
         ? [1 + below(rand, 65535), 1 + below(rand, 65535)]
         : r < 0.8
-        ? [7000 + below(rand, 64), 7000 + below(rand, 64)] // just under the 50 MP default limit
+        ? [3968 + below(rand, 32), 3968 + below(rand, 32)] // just under the fuzz's 16 MP limit
         : [src[p] << 8 | src[p + 1], 16384 + below(rand, 49152)];
       d[p] = h >> 8;
       d[p + 1] = h & 255;

@@ -91,6 +91,10 @@ export const IMAGES_OPTIONS = {
     ["skip", "fail"] as const,
     { default: "skip" },
   ),
+  strict: flag(
+    "refuse JPEGs that decode only with libjpeg-style warnings (extraneous bytes, no EOI); " +
+      "they are then skipped or, with --on-error fail, fatal",
+  ),
   prefetch: int("N", "inputs read and decoded ahead (bounds memory)", { default: 8, min: 1 }),
   workers: custom(
     "N",
@@ -212,6 +216,7 @@ export async function imagesCommand(args: string[]): Promise<number> {
     dctScale: v["dct-scale"],
     maxPixels: v["max-pixels"],
     maxScans: v["max-scans"],
+    strict: v.strict,
     labels: v.labels,
     labelStride: v["label-stride"],
     labelField: v["label-field"],
@@ -283,6 +288,7 @@ export async function imagesCommand(args: string[]): Promise<number> {
       repeated: src.stats.repeated,
       ...(v.every !== undefined ? { not_every: src.stats.notEvery } : {}),
       ...(src.stats.noLabelFile > 0 ? { no_label_file: src.stats.noLabelFile } : {}),
+      ...(src.stats.warnings > 0 ? { warnings: src.stats.warnings } : {}),
     }),
     log,
     onFrame: (f) => payloadBytes += f.data.length,

@@ -155,14 +155,17 @@ export class ArithDecoder {
     }
     const b = d[p];
     if (b === 0xff) {
-      if (p + 1 >= d.length) {
+      // FF (FF fill bytes)* 00 is a stuffed FF (libjpeg's get_byte); anything else a marker
+      let q = p + 1;
+      while (q < d.length && d[q] === 0xff) q++;
+      if (q >= d.length) {
         throw new JpegError(
           "premature end of data: the file ends inside an arithmetic-coded scan",
         );
       }
-      if (d[p + 1] === 0) {
+      if (d[q] === 0) {
         this.c += 0xff00;
-        this.pos = p + 2;
+        this.pos = q + 1;
       } else {
         this.hitMarker = true;
       }

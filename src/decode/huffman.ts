@@ -8,6 +8,7 @@
 
 import { JpegError } from "./types.ts";
 import { scanToMarker } from "./segment.ts";
+import { MAX_EXTRANEOUS_BYTES } from "./warnings.ts";
 
 /**
  * Zigzag index -> natural (row-major) index, with 16 spare entries so a
@@ -552,6 +553,8 @@ export class HuffmanReader {
   hitMarker = false;
   /** Remaining length of the current end-of-band run (progressive AC). */
   eobrun = 0;
+  /** Data bytes skipped before markers so far (each time at most `MAX_EXTRANEOUS_BYTES`). */
+  extraneous = 0;
 
   /**
    * @param data The whole JPEG file.
@@ -579,9 +582,12 @@ export class HuffmanReader {
       } else {
         b = d[pos];
         if (b === 0xff) {
-          const b2 = pos + 1 < n ? d[pos + 1] : -1;
-          if (b2 === 0) {
-            pos += 2;
+          // FF (FF fill bytes)* 00 is a stuffed FF data byte, as in libjpeg's fill_bit_buffer;
+          // FF followed by anything else is a marker.
+          let q = pos + 1;
+          while (q < n && d[q] === 0xff) q++;
+          if (q < n && d[q] === 0) {
+            pos = q + 1;
           } else {
             this.hitMarker = true;
             this.fake++;
@@ -864,10 +870,10 @@ export class HuffmanReader {
   }
 
   /**
-   * Finish the current segment: check no whole data byte is left unread and
-   * the reader stands at a marker. Returns the offset of that marker's 0xFF.
+   * Finish the current segment: skip to the marker, counting the whole data bytes left unread
+   * (up to `MAX_EXTRANEOUS_BYTES` are added to `extraneous`, a warning; more are an error).
    * @returns Offset of the marker (after skipping fill bytes, pointing at the last 0xFF).
-   * @throws {JpegError} when data bytes remain before the marker.
+   * @throws {JpegError} when more than `MAX_EXTRANEOUS_BYTES` data bytes remain before the marker.
    */
   finishSegment(): number {
     const realBits = this.cnt - this.fake * 8;
@@ -883,11 +889,12 @@ export class HuffmanReader {
       pos = scan.pos;
       extra += scan.extra;
     }
-    if (extra > 0) {
+    if (extra > MAX_EXTRANEOUS_BYTES) {
       throw new JpegError(
         `corrupt entropy-coded data: ${extra} extraneous bytes before the next marker`,
       );
     }
+    this.extraneous += extra;
     return pos;
   }
 

@@ -37,6 +37,7 @@ import {
   u16,
 } from "./markers.ts";
 import { ArithDecoder } from "./arith.ts";
+import { JpegWarningError, jpegWarnings } from "./warnings.ts";
 
 /** Runtime state of one frame component. */
 interface Comp {
@@ -119,6 +120,10 @@ class Decoder {
    * block left half-written by a corrupt file cannot reach the next file's pixels.
    */
   readonly blk: Int32Array = new Int32Array(64);
+  /** Warning: data bytes skipped before markers (Huffman scans). */
+  extraneous = 0;
+  /** Warning: a sequential scan with Ss/Se/Ah/Al other than 0/63/0/0. */
+  scanParameters = false;
 
   constructor(d: Uint8Array, opts: DecodeOptions) {
     this.d = d;
@@ -215,6 +220,9 @@ class Decoder {
             );
           }
           const sh = parseSos(d, p, plen, this.frame);
+          if (!this.frame.progressive && (sh.ss !== 0 || sh.se !== 63 || sh.ah || sh.al)) {
+            this.scanParameters = true; // libjpeg: JWRN_NOT_SEQUENTIAL, the values are ignored
+          }
           pos = this.frame.arithmetic ? this.decodeArithScan(sh, pos) : this.decodeScan(sh, pos);
           break;
         }
@@ -498,7 +506,9 @@ class Decoder {
           }
         }
       }
-      return r.finishSegment();
+      const next = r.finishSegment();
+      this.extraneous += r.extraneous;
+      return next;
     } catch (e) {
       if (e instanceof JpegError && !e.message.includes(" in scan ")) {
         throw new JpegError(`${e.message} in scan ${this.scans} at MCU row ${my}`, { cause: e });
@@ -725,10 +735,12 @@ function wrapUnexpected(e: unknown): never {
  *
  * @param bytes The JPEG file contents.
  * @param options Limits, downscaling, grey output and orientation handling.
- * @returns The decoded image (RGB or grey, after scaling and orientation).
+ * @returns The decoded image (RGB or grey, after scaling and orientation) and the warnings of
+ *   the decode (see {@linkcode JpegWarning}).
  * @throws {ImageTooLargeError} when the declared size exceeds `maxPixels` or the scan count `maxScans`.
  * @throws {UnsupportedJpegError} for 12-bit, lossless or hierarchical files.
  * @throws {JpegError} for anything corrupt, truncated or not a JPEG.
+ * @throws {JpegWarningError} with `options.strict`, when the decode had warnings.
  * @throws {RangeError} when `options.scale` is not 1, 2, 4 or 8.
  * @example
  * ```ts
@@ -745,6 +757,12 @@ export function decodeJpeg(bytes: Uint8Array, options: DecodeOptions = {}): Deco
   } catch (e) {
     wrapUnexpected(e);
   }
+  const warnings = jpegWarnings({
+    extraneous: dec.extraneous,
+    noEoi: !dec.eoi,
+    scanParameters: dec.scanParameters,
+  });
+  if (options.strict && warnings.length) throw new JpegWarningError(warnings);
   const o = dec.orientation;
   if ((options.orientation ?? true) && o !== 1) {
     const r = applyOrientation(img.data, img.width, img.height, img.channels, o);
@@ -754,9 +772,10 @@ export function decodeJpeg(bytes: Uint8Array, options: DecodeOptions = {}): Deco
       height: r.height,
       channels: img.channels,
       orientation: o,
+      warnings,
     };
   }
-  return { ...img, orientation: o };
+  return { ...img, orientation: o, warnings };
 }
 
 /**

@@ -13,4 +13,5 @@
 
 export * from "./types.ts";
 export { decodeJpeg, isJpeg, readJpegInfo, tsDecoder } from "./jpeg.ts";
+export { JpegWarningError, MAX_EXTRANEOUS_BYTES } from "./warnings.ts";
 export * from "./png/mod.ts";

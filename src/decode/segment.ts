@@ -6,7 +6,7 @@
 
 /**
  * Walk entropy-coded bytes from `pos` to the next marker, counting the data bytes passed
- * (a stuffed `FF 00` counts as one byte).
+ * (a stuffed `FF 00`, with any `FF` fill bytes before the `00`, counts as one byte).
  *
  * @param d The file.
  * @param pos Where to start.
@@ -16,9 +16,12 @@ export function scanToMarker(d: Uint8Array, pos: number): { pos: number; extra: 
   let extra = 0;
   while (pos < d.length) {
     if (d[pos] === 0xff) {
-      if (pos + 1 < d.length && d[pos + 1] === 0) {
+      // FF (FF fill bytes)* 00 is one stuffed data byte (libjpeg); anything else is a marker
+      let q = pos + 1;
+      while (q < d.length && d[q] === 0xff) q++;
+      if (q < d.length && d[q] === 0) {
         extra++;
-        pos += 2;
+        pos = q + 1;
         continue;
       }
       break;

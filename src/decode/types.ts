@@ -28,6 +28,30 @@ export interface DecodeOptions {
   gray?: boolean;
   /** Apply the EXIF orientation tag (rotate/flip to display orientation). Default true. */
   orientation?: boolean;
+  /**
+   * Refuse a file whose decode has warnings (see {@linkcode JpegWarning}) with a
+   * `JpegWarningError` instead of returning it. Default false.
+   */
+  strict?: boolean;
+}
+
+/** What a {@linkcode JpegWarning} is about. */
+export type JpegWarningKind = "extraneous-bytes" | "premature-end" | "scan-parameters";
+
+/**
+ * A problem a decode recovered from with every pixel decoded, as libjpeg-turbo warns about
+ * (`djpeg` exits 2): a few data bytes skipped before a marker, no EOI marker after the last
+ * scan, or spectral parameters in a sequential scan. Anything that leaves pixels undecoded is an
+ * error instead.
+ */
+export interface JpegWarning {
+  /**
+   * `extraneous-bytes`: data bytes skipped before a marker; `premature-end`: no EOI marker;
+   * `scan-parameters`: a sequential scan's Ss/Se/Ah/Al are not 0/63/0/0 (ignored).
+   */
+  kind: JpegWarningKind;
+  /** One line saying what was found. */
+  message: string;
 }
 
 /** A decoded image: `data[(y * width + x) * channels + c]`. */
@@ -42,6 +66,8 @@ export interface DecodedImage {
   data: Uint8Array;
   /** The EXIF orientation tag found in the file (1-8, 1 when absent), applied or not. */
   orientation: number;
+  /** What the decode recovered from (absent or empty: nothing). */
+  warnings?: JpegWarning[];
 }
 
 /** What the file header says, read without decoding the scans. */

@@ -12,6 +12,7 @@ import {
   type DecodedImage,
   type DecodeOptions,
   JpegError,
+  type JpegWarning,
   UnsupportedJpegError,
 } from "../decode/types.ts";
 import type { Layout } from "../formats/frame.ts";
@@ -45,6 +46,8 @@ export interface RenderOptions {
    * files fail); `ts`: the TypeScript decoder only. PNGs have one decoder and ignore this.
    */
   decoder?: DecoderChoice;
+  /** Refuse a JPEG whose decode has warnings (a `JpegWarningError`) instead of rendering it. */
+  strict?: boolean;
 }
 
 /** Which decoder renders a JPEG. */
@@ -85,10 +88,11 @@ function renderFast(
       maxScans: options.maxScans,
       gray: channels === 1,
       orientation,
+      strict: options.strict,
     });
     if (!img) return null;
     const data = resizeInto(img, { width: img.width, height: img.height, channels, layout });
-    return { width: img.width, height: img.height, channels, layout, data };
+    return { width: img.width, height: img.height, channels, layout, data, warnings: img.warnings };
   }
   const width = options.width, height = options.height;
   const info = readJpegInfo(bytes);
@@ -112,8 +116,11 @@ function renderFast(
     maxPixels: options.maxPixels,
     maxScans: options.maxScans,
     orientation,
+    strict: options.strict,
   }, out);
-  return handled ? { width, height, channels, layout, data: out } : null;
+  return handled
+    ? { width, height, channels, layout, data: out, warnings: fast.lastWarnings }
+    : null;
 }
 
 /** `buf` when it has exactly `n` bytes (a recycled payload buffer), else undefined. */
@@ -133,6 +140,8 @@ export interface Rendered {
   layout: Layout;
   /** Payload bytes. */
   data: Uint8Array;
+  /** What the JPEG decode recovered from (absent or empty: nothing). */
+  warnings?: JpegWarning[];
 }
 
 /**
@@ -206,6 +215,7 @@ export function renderJpeg(
     orientation,
     gray: channels === 1,
     scale: 1,
+    strict: options.strict,
   };
   const sized = options.width !== undefined && options.height !== undefined;
   if (sized && (options.dctScale ?? true)) {
@@ -238,7 +248,7 @@ function transform(img: DecodedImage, options: RenderOptions, reuse?: Uint8Array
     resize: options.resize,
     fit: options.fit,
   }, fits(reuse, channels * width * height));
-  return { width, height, channels, layout, data };
+  return { width, height, channels, layout, data, warnings: img.warnings };
 }
 
 /** The image formats framepipe decodes. */

@@ -43,8 +43,10 @@ import {
   ImageTooLargeError,
   type JpegDecoder,
   JpegError,
+  type JpegWarning,
   UnsupportedJpegError,
 } from "../types.ts";
+import { JpegWarningError, jpegWarnings } from "../warnings.ts";
 import { WASM_BASE64 } from "./wasm_bytes.ts";
 
 /** A rectangle in pixels. */
@@ -86,6 +88,8 @@ export interface FastDecodeRequest {
   orientation?: boolean;
   /** Triangle-filter ("fancy") chroma upsampling like libjpeg's default. Default true. */
   fancyUpsampling?: boolean;
+  /** Refuse a file whose decode has warnings with a `JpegWarningError`. Default false. */
+  strict?: boolean;
   /**
    * Benchmarking only: 1 = stop after entropy decoding + IDCT (no output stage),
    * 3 = entropy decoding only. The output is then garbage.
@@ -129,6 +133,9 @@ const R = {
   NCOMP: 9,
   SCALE: 10,
   PROGRESSIVE: 11,
+  WARN_EXTRANEOUS: 12,
+  WARN_NO_EOI: 13,
+  WARN_SCAN_PARAMETERS: 14,
 } as const;
 const ST_OK = 0, ST_NOT_HANDLED = 1, ST_ERROR = 2, ST_TOO_LARGE = 3, ST_BAD_REQUEST = 4;
 
@@ -161,7 +168,7 @@ const ERRORS: Record<number, string> = {
   16: "corrupt entropy-coded data (bad Huffman code)",
   17: "corrupt entropy-coded data (coefficient overflow)",
   18: "corrupt entropy-coded data (missing restart marker)",
-  19: "corrupt entropy-coded data (extraneous bytes before marker)",
+  19: "corrupt entropy-coded data (more than 2 extraneous bytes before a marker)",
   20: "no image (missing SOF or SOS)",
   21: "a component was never coded by any scan",
   22: "out of memory",
@@ -169,7 +176,10 @@ const ERRORS: Record<number, string> = {
   24: "SOS before SOF",
   25: "too many pixels",
   26: "too many scans",
-  27: "missing EOI",
+  27: "missing EOI marker after a progressive scan (later scans may be missing)",
+  28: "a component appears in two sequential scans",
+  29: "bogus Huffman table definition (DC symbol above 15)",
+  30: "inconsistent progression (a coefficient coded out of order, or AC before DC)",
 };
 
 /**
@@ -244,6 +254,8 @@ export class FastJpegDecoder {
   #result: Int32Array;
   /** Why the last call returned "not handled" (empty when it was handled). */
   lastNotHandledReason = "";
+  /** Warnings of the last successful decode (empty when there was none). */
+  lastWarnings: JpegWarning[] = [];
 
   private constructor(ex: Exports) {
     this.#ex = ex;
@@ -264,7 +276,12 @@ export class FastJpegDecoder {
     }
   }
 
-  #run(bytes: Uint8Array, fill: (p: Int32Array) => void, maxPixels: number): boolean {
+  #run(
+    bytes: Uint8Array,
+    fill: (p: Int32Array) => void,
+    maxPixels: number,
+    strict: boolean | undefined,
+  ): boolean {
     const ex = this.#ex;
     const ptr = ex.fp_input(bytes.length);
     if (ptr === 0) throw new JpegError("out of memory for the input buffer");
@@ -279,9 +296,16 @@ export class FastJpegDecoder {
     this.#views();
     const r = this.#result;
     const detail = r[R.DETAIL];
+    this.lastWarnings = [];
     switch (st) {
       case ST_OK:
         this.lastNotHandledReason = "";
+        this.lastWarnings = jpegWarnings({
+          extraneous: r[R.WARN_EXTRANEOUS],
+          noEoi: r[R.WARN_NO_EOI] !== 0,
+          scanParameters: r[R.WARN_SCAN_PARAMETERS] !== 0,
+        });
+        if (strict && this.lastWarnings.length) throw new JpegWarningError(this.lastWarnings);
         return true;
       case ST_NOT_HANDLED:
         this.lastNotHandledReason = NOT_HANDLED_REASONS[detail] ?? `feature ${detail}`;
@@ -350,30 +374,35 @@ export class FastJpegDecoder {
         throw new RangeError("dstRect lies outside the target");
       }
     }
-    const ok = this.#run(bytes, (p) => {
-      p[P.MODE] = 0;
-      p[P.DSTW] = width;
-      p[P.DSTH] = height;
-      p[P.LAYOUT] = req.layout === "hwc" ? 1 : 0;
-      p[P.CHANNELS] = req.channels === 1 ? 1 : 3;
-      p[P.RESIZE] = req.resize === "nearest" ? 0 : req.resize === "bilinear" ? 1 : 2;
-      if (req.srcRect) {
-        p[P.SRCX] = req.srcRect.x;
-        p[P.SRCY] = req.srcRect.y;
-        p[P.SRCW] = req.srcRect.w;
-        p[P.SRCH] = req.srcRect.h;
-      }
-      if (req.dstRect) {
-        p[P.DRX] = req.dstRect.x;
-        p[P.DRY] = req.dstRect.y;
-        p[P.DRW] = req.dstRect.w;
-        p[P.DRH] = req.dstRect.h;
-      }
-      p[P.MAXSCANS] = req.maxScans ?? DEFAULT_MAX_SCANS;
-      p[P.ORIENT] = req.orientation === false ? 0 : 1;
-      p[P.FANCY] = req.fancyUpsampling === false ? 0 : 1;
-      p[P.PROFILE] = req.profileStages ?? 0;
-    }, req.maxPixels ?? DEFAULT_MAX_PIXELS);
+    const ok = this.#run(
+      bytes,
+      (p) => {
+        p[P.MODE] = 0;
+        p[P.DSTW] = width;
+        p[P.DSTH] = height;
+        p[P.LAYOUT] = req.layout === "hwc" ? 1 : 0;
+        p[P.CHANNELS] = req.channels === 1 ? 1 : 3;
+        p[P.RESIZE] = req.resize === "nearest" ? 0 : req.resize === "bilinear" ? 1 : 2;
+        if (req.srcRect) {
+          p[P.SRCX] = req.srcRect.x;
+          p[P.SRCY] = req.srcRect.y;
+          p[P.SRCW] = req.srcRect.w;
+          p[P.SRCH] = req.srcRect.h;
+        }
+        if (req.dstRect) {
+          p[P.DRX] = req.dstRect.x;
+          p[P.DRY] = req.dstRect.y;
+          p[P.DRW] = req.dstRect.w;
+          p[P.DRH] = req.dstRect.h;
+        }
+        p[P.MAXSCANS] = req.maxScans ?? DEFAULT_MAX_SCANS;
+        p[P.ORIENT] = req.orientation === false ? 0 : 1;
+        p[P.FANCY] = req.fancyUpsampling === false ? 0 : 1;
+        p[P.PROFILE] = req.profileStages ?? 0;
+      },
+      req.maxPixels ?? DEFAULT_MAX_PIXELS,
+      req.strict,
+    );
     return ok ? this.#outView() : null;
   }
 
@@ -400,15 +429,20 @@ export class FastJpegDecoder {
     const scale = options.scale ?? 1;
     if (![1, 2, 4, 8].includes(scale)) throw new RangeError("scale must be 1, 2, 4 or 8");
     const channels = options.gray ? 1 : 3;
-    const ok = this.#run(bytes, (p) => {
-      p[P.MODE] = 1;
-      p[P.SCALE] = scale;
-      p[P.LAYOUT] = 1;
-      p[P.CHANNELS] = channels;
-      p[P.MAXSCANS] = options.maxScans ?? DEFAULT_MAX_SCANS;
-      p[P.ORIENT] = options.orientation === false ? 0 : 1;
-      p[P.FANCY] = 1;
-    }, options.maxPixels ?? DEFAULT_MAX_PIXELS);
+    const ok = this.#run(
+      bytes,
+      (p) => {
+        p[P.MODE] = 1;
+        p[P.SCALE] = scale;
+        p[P.LAYOUT] = 1;
+        p[P.CHANNELS] = channels;
+        p[P.MAXSCANS] = options.maxScans ?? DEFAULT_MAX_SCANS;
+        p[P.ORIENT] = options.orientation === false ? 0 : 1;
+        p[P.FANCY] = 1;
+      },
+      options.maxPixels ?? DEFAULT_MAX_PIXELS,
+      options.strict,
+    );
     if (!ok) return null;
     const r = this.#result;
     return {
@@ -417,6 +451,7 @@ export class FastJpegDecoder {
       channels,
       data: this.#outView().slice(),
       orientation: r[R.ORIENT],
+      warnings: this.lastWarnings,
     };
   }
 

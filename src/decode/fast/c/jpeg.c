@@ -46,8 +46,13 @@ enum {
   E_EMPTY = 1, E_NOT_JPEG, E_SEGMENT_TRUNCATED, E_BAD_MARKER, E_BAD_SOF, E_DUP_SOF, E_ZERO_SIZE,
   E_BAD_SAMPLING, E_BAD_DQT, E_UNDEF_QT, E_BAD_DHT, E_UNDEF_HT, E_BAD_SOS, E_BAD_PROGRESSION,
   E_SCAN_TRUNCATED, E_BAD_HUFFMAN, E_COEF_OVERFLOW, E_MISSING_RST, E_EXTRANEOUS, E_NO_IMAGE,
-  E_MISSING_SCAN, E_OOM, E_BAD_DRI, E_SOS_BEFORE_SOF, E_PIXELS, E_SCANS, E_NO_EOI
+  E_MISSING_SCAN, E_OOM, E_BAD_DRI, E_SOS_BEFORE_SOF, E_PIXELS, E_SCANS, E_NO_EOI, E_DUP_SCAN,
+  E_BAD_DC_SYMBOL, E_INCONSISTENT_PROGRESSION
 };
+/* At most this many data bytes may stand between the end of a scan (or restart interval) and
+ * the next marker: reported as a warning (libjpeg: "extraneous bytes before marker"); more is
+ * refused as corrupt data. Shared with the TypeScript decoder (MAX_EXTRANEOUS_BYTES). */
+#define MAX_EXTRANEOUS 2
 
 /* ---- parameters / results shared with TS -------------------------------- */
 enum {
@@ -56,7 +61,7 @@ enum {
 };
 enum {
   R_STATUS, R_DETAIL, R_OUTPTR, R_OUTW, R_OUTH, R_CHANNELS, R_ORIENT, R_W, R_H, R_NCOMP, R_SCALE,
-  R_PROGRESSIVE, R_COUNT
+  R_PROGRESSIVE, R_WARN_EXTRANEOUS, R_WARN_NO_EOI, R_WARN_SCAN_PARAMETERS, R_COUNT
 };
 static i32 g_params[32];
 static i32 g_result[16];
@@ -140,6 +145,9 @@ static int build_huff(Huff *h, const u8 *counts, const u8 *vals, int is_ac) {
   for (int l = 1; l <= 16; l++) {
     int n = counts[l - 1];
     h->valoff[l] = k - code;
+    /* over-subscribed (or uses the all-ones code): refuse before filling the lookahead
+     * table, which these codes would overrun */
+    if (n && code + n >= (1 << l)) return 0;
     for (int i = 0; i < n; i++, k++, code++) {
       if (l <= FB) {
         int sh = FB - l;
@@ -147,7 +155,6 @@ static int build_huff(Huff *h, const u8 *counts, const u8 *vals, int is_ac) {
       }
     }
     h->maxcode[l] = n ? code - 1 : -1;
-    if (code >= (1 << l) && n) return 0; /* over-subscribed (or uses the all-ones code) */
     if (code > (1 << l)) return 0;
     code <<= 1;
   }
@@ -236,6 +243,10 @@ static struct {
   Comp *sc[4];
   int eobrun;
   int detail;
+  signed char cbits[3][64]; /* progressive: current Al of each coefficient, -1 = not coded yet */
+  int extraneous;           /* warning: data bytes skipped before markers (each <= MAX_EXTRANEOUS) */
+  int no_eoi;               /* warning: the file ends without EOI after complete scans */
+  int scan_parameters;      /* warning: a sequential scan's Ss/Se/Ah/Al are not 0/63/0/0 */
 } D;
 
 static BR g_br;
@@ -670,7 +681,8 @@ static int restart_sync(int *next_rst) {
   if (r->cnt < r->pad) return E_SCAN_TRUNCATED;
   u32 skipped = seek_marker(r);
   if (r->end - r->p < 2 || r->p[1] != 0xD0 + *next_rst) return E_MISSING_RST;
-  if (skipped > 2) return E_EXTRANEOUS;
+  if (skipped > MAX_EXTRANEOUS) return E_EXTRANEOUS;
+  D.extraneous += (int)skipped;
   r->p += 2;
   r->buf = 0;
   r->cnt = 0;
@@ -687,7 +699,8 @@ static int finish_scan(void) {
   BR *r = &g_br;
   if (r->cnt < r->pad) return E_SCAN_TRUNCATED;
   u32 skipped = seek_marker(r);
-  if (skipped > 2) return E_EXTRANEOUS;
+  if (skipped > MAX_EXTRANEOUS) return E_EXTRANEOUS;
+  D.extraneous += (int)skipped;
   D.pos = (u32)(r->p - D.data);
   return 0;
 }
@@ -1347,6 +1360,7 @@ static int parse_sof(const u8 *p, u32 n, int marker) {
   if (n < 6u + 3u * D.ncomp || D.ncomp == 0) FAIL(E_BAD_SOF);
   if (D.width == 0 || D.height == 0) FAIL(E_ZERO_SIZE);
   D.progressive = marker == 0xC2;
+  __builtin_memset(D.cbits, -1, sizeof D.cbits);
   D.hmax = D.vmax = 1;
   for (int i = 0; i < D.ncomp; i++) {
     const u8 *c = p + 6 + 3 * i;
@@ -1394,6 +1408,9 @@ static int parse_dht(const u8 *p, u32 n) {
     u32 total = 0;
     for (int k = 0; k < 16; k++) total += counts[k];
     if (total > 256 || n - i - 17 < total) FAIL(E_BAD_DHT);
+    if (tc == 0)
+      for (u32 k = 0; k < total; k++)
+        if (p[i + 17 + k] > 15) FAIL(E_BAD_DC_SYMBOL);
     if (!build_huff(tc ? &D.ac[th] : &D.dc[th], counts, p + i + 17, tc)) FAIL(E_BAD_DHT);
     i += 17 + total;
   }
@@ -1598,7 +1615,7 @@ static int parse_sos(const u8 *p, u32 n) {
   if (!D.seen_sof) FAIL(E_SOS_BEFORE_SOF);
   if (n < 1) FAIL(E_BAD_SOS);
   int ns = p[0];
-  if (ns < 1 || ns > 4 || n < 4u + 2u * ns) FAIL(E_BAD_SOS);
+  if (ns < 1 || ns > 4 || n != 4u + 2u * ns) FAIL(E_BAD_SOS);
   D.ns = ns;
   for (int i = 0; i < ns; i++) {
     int id = p[1 + 2 * i], t = p[2 + 2 * i];
@@ -1624,6 +1641,7 @@ static int parse_sos(const u8 *p, u32 n) {
     if (D.ss > 0 && ns != 1) FAIL(E_BAD_PROGRESSION);
     if (D.ah && D.ah != D.al + 1) FAIL(E_BAD_PROGRESSION);
   } else {
+    if (D.ss != 0 || D.se != 63 || D.ah || D.al) D.scan_parameters = 1; /* ignored, as libjpeg */
     D.ss = 0; D.se = 63; D.ah = D.al = 0;
   }
   if (ns > 1) {
@@ -1638,6 +1656,21 @@ static int parse_sos(const u8 *p, u32 n) {
     if (need_dc && !D.dc[c->td].defined) FAIL(E_UNDEF_HT);
     if (need_ac && !D.ac[c->ta].defined) FAIL(E_UNDEF_HT);
   }
+  for (int i = 0; i < ns; i++) {
+    Comp *c = D.sc[i];
+    if (!D.progressive) {
+      /* libjpeg: "Didn't expect more than one scan" / a component coded twice */
+      if (c->covered) FAIL(E_DUP_SCAN);
+      continue;
+    }
+    signed char *cb = D.cbits[c - D.comp];
+    if (D.ss > 0 && cb[0] < 0) FAIL(E_INCONSISTENT_PROGRESSION); /* AC before DC */
+    for (int k = D.ss; k <= D.se; k++) {
+      int prev = cb[k];
+      if (D.ah == 0 ? prev >= 0 : prev != D.ah) FAIL(E_INCONSISTENT_PROGRESSION);
+      cb[k] = (signed char)D.al;
+    }
+  }
   return ST_OK;
 }
 
@@ -1651,12 +1684,16 @@ static int decode_main(void) {
   int setup = 0;
   for (;;) {
     if (pos >= len) {
-      if (D.nscans > 0) break; /* missing EOI after complete scans: accept */
-      FAIL(D.seen_sof ? E_NO_IMAGE : E_NO_IMAGE);
+      if (D.nscans == 0) FAIL(E_NO_IMAGE);
+      /* no EOI: a progressive file may be missing scans (refused, as the TypeScript decoder
+       * does); a sequential one with every component decoded is complete (a warning) */
+      if (D.progressive) FAIL(E_NO_EOI);
+      D.no_eoi = 1;
+      break;
     }
     if (d[pos] != 0xFF) FAIL(E_BAD_MARKER);
     while (pos < len && d[pos] == 0xFF) pos++;
-    if (pos >= len) FAIL(E_SEGMENT_TRUNCATED);
+    if (pos >= len) continue; /* fill bytes up to the end: the end-of-file rules above */
     int m = d[pos++];
     if (m == 0xD9) break;
     if (m == 0xD8 || m == 0x00) FAIL(E_BAD_MARKER);
@@ -1719,15 +1756,14 @@ static int decode_main(void) {
       break;
     }
     default:
-      if ((m >= 0xE0 && m <= 0xEF) || m == 0xFE) break;
+      if (m >= 0xE0) break; /* APPn, JPGn, COM: skipped */
       FAIL(E_BAD_MARKER);
     }
     if (st != ST_OK) return st;
   }
   if (!D.seen_sof || D.nscans == 0) FAIL(E_NO_IMAGE);
-  if (!D.progressive)
-    for (int i = 0; i < D.ncomp; i++)
-      if (!D.comp[i].covered) FAIL(E_MISSING_SCAN);
+  for (int i = 0; i < D.ncomp; i++)
+    if (D.progressive ? D.cbits[i][0] < 0 : !D.comp[i].covered) FAIL(E_MISSING_SCAN);
   if (D.ncomp == 3) {
     if (D.adobe) D.rgb = D.adobe_transform == 0;
     else if (!D.jfif && D.comp[0].id == 'R' && D.comp[1].id == 'G' && D.comp[2].id == 'B') D.rgb = 1;
@@ -1788,5 +1824,8 @@ EXPORT("fp_decode") i32 fp_decode(double max_pixels) {
   g_result[R_H] = D.height;
   g_result[R_NCOMP] = D.ncomp;
   g_result[R_PROGRESSIVE] = D.progressive;
+  g_result[R_WARN_EXTRANEOUS] = D.extraneous;
+  g_result[R_WARN_NO_EOI] = D.no_eoi;
+  g_result[R_WARN_SCAN_PARAMETERS] = D.scan_parameters;
   return st;
 }
