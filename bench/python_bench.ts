@@ -69,6 +69,9 @@ try {
   );
   console.log(`| decode in the helper for the same calls, ms (median) | ${p.helper_decode_ms} |`);
   console.log(`| ratio (bound: 1.2x) | ${p.ratio}x |`);
+  console.log(`| CPU ms per call, Python + helper | ${p.cpu_ms_per_call} |`);
+  console.log(`| CPU ms of the decodes in the helper | ${p.helper_decode_cpu_ms} |`);
+  console.log(`| CPU ratio | ${p.cpu_ratio}x |`);
   const f = r.folder;
   console.log(
     `| framepipe.ImageFolder, DataLoader 2 workers, frames/s (best of ${f.rounds}) | ${f.framepipe_fps} |`,

@@ -458,20 +458,31 @@ print("done")`);
   },
 });
 
-Deno.test("images(): from a clone, exactly the read permissions its paths need; no producer names both fixes", async () => {
+Deno.test("images(): from a clone, exactly the read permissions its paths need (per-video label templates too), ImageFolder labels = the CLI's; no producer names both fixes", async () => {
   const deno = Deno.execPath();
   const clone = await py(
     `import json, framepipe
 cmd = framepipe.images("fixtures/frames", size=(64, 48), labels="fixtures/phases.json")
 glob = framepipe.images("fixtures/classes/*/*.jpg", size=None)
 n = sum(1 for _ in framepipe.frames_from_command(cmd))
-print(json.dumps([list(cmd), cmd.how, cmd.permissions, glob.permissions, n]))`,
+tpl = "fixtures/cholect50/labels/{video}.json"
+video = framepipe.images("fixtures/cholect50/videos", size=(16, 12), labels=tpl)
+cli = [(m["key"], m["labels"][0] if m["labels"] else -1)
+       for m, _ in framepipe.frames_from_command(video, echo_stderr=False)]
+ds = framepipe.ImageFolder("fixtures/cholect50/videos", size=(16, 12), labels=tpl)
+same = cli == list(zip(ds.keys, ds.targets)) and len(cli) > 0
+print(json.dumps([list(cmd), cmd.how, cmd.permissions, glob.permissions, n, video.permissions,
+                  same]))`,
     {
       python: PYTHON,
       env: { PYTHONPATH: `${ROOT}/python`, PATH: `${deno.replace(/\/[^/]*$/, "")}:/usr/bin:/bin` },
     },
   );
-  const [cmd, how, perms, globPerms, n] = JSON.parse(ok(clone));
+  const [cmd, how, perms, globPerms, n, videoPerms, same] = JSON.parse(ok(clone));
+  assert.deepEqual(videoPerms, [
+    `--allow-read=${ROOT}/fixtures/cholect50/videos,${ROOT}/fixtures/cholect50/labels`,
+  ]);
+  assert.ok(same, "ImageFolder's keys and labels differ from framepipe images'");
   assert.equal(how, "clone");
   assert.deepEqual(perms, [`--allow-read=${ROOT}/fixtures/frames,${ROOT}/fixtures/phases.json`]);
   assert.deepEqual(globPerms, [`--allow-read=${ROOT}/fixtures/classes`]);
@@ -490,4 +501,52 @@ except framepipe.ProducerNotFoundError as e:
   assert.match(msg, /PATH/);
   assert.match(msg, /FRAMEPIPE_CMD/);
   assert.match(msg, /deno task install/);
+});
+
+const hasRedis = (await new Deno.Command(PYTHON, {
+  args: ["-c", "import redis, shutil, sys; sys.exit(0 if shutil.which('redis-server') else 1)"],
+  stdout: "null",
+  stderr: "null",
+}).output().catch(() => ({ success: false }))).success;
+
+Deno.test({
+  name:
+    "redis_frames: frames lost from the stream are a gap with a warning, a repeated seq a duplicate",
+  ignore: !hasRedis,
+  fn: async () => {
+    const out = ok(
+      await py(`import json, socket, subprocess, time, warnings, redis, framepipe
+s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
+srv = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                        "--appendonly", "no"], stdout=subprocess.DEVNULL)
+try:
+    r = redis.Redis(port=port)
+    for _ in range(200):
+        try:
+            r.ping(); break
+        except redis.exceptions.ConnectionError:
+            time.sleep(0.05)
+    url = f"redis://127.0.0.1:{port}/cam"
+    subprocess.run(["framepipe", "images", "fixtures/frames", "--size", "16x12", "--quiet",
+                    "--out", url], check=True)
+    entries = r.xrange("cam")  # H, F seq 0..11, E
+    r.xdel("cam", entries[4][0], entries[5][0])  # frames seq 3 and 4 lost
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        reader = framepipe.RedisReader(url, "g", "c", block_ms=100)
+        metas = [m for m, _ in reader]
+    res = {"seqs": [m["seq"] for m in metas], "gaps": {m["seq"]: m["gap"] for m in metas if "gap" in m},
+           "missing": reader.missing,
+           "warned": [str(w.message) for w in caught if issubclass(w.category, framepipe.FrameGapWarning)]}
+    print(json.dumps(res))
+finally:
+    srv.kill(); srv.wait()`),
+    );
+    const r = JSON.parse(out);
+    assert.deepEqual(r.seqs, [0, 1, 2, 5, 6, 7, 8, 9, 10, 11]);
+    assert.deepEqual(r.gaps, { "5": 2 });
+    assert.equal(r.missing, 2);
+    assert.equal(r.warned.length, 1);
+    assert.match(r.warned[0], /2 frame\(s\) missing before frame 5/);
+  },
 });

@@ -167,9 +167,10 @@ class CommandReader(FrameReader):
         # failed before writing it (a missing permission, a bad path) is a CommandError.
         try:
             super()._read_header()
-        except FrameStreamError:
+        except FrameStreamError as e:
             if not self._finished and not self._closed:
-                self._finish(None, wait=2.0)  # says why the producer wrote nothing
+                # nothing written at all: the exit status and last line say why, alone
+                self._finish(e if self.bytes_read else None, wait=2.0)
             raise
 
     def _stop_child(self) -> None:
@@ -441,7 +442,10 @@ def images(root: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     if how == "clone":
         reads = [os.path.abspath(_glob_root(r)) for r in roots if r != "-"]
         if labels not in (None, "dirs"):
-            reads.append(os.path.abspath(os.fspath(labels)))  # type: ignore[arg-type]
+            lab = os.fspath(labels)  # type: ignore[arg-type]
+            if "{video}" in lab:  # a per-video template: its folder
+                lab = os.path.dirname(lab.split("{video}")[0]) or "."
+            reads.append(os.path.abspath(lab))
         if reads:
             perms.append("--allow-read=" + ",".join(dict.fromkeys(reads)))
         nets = [t for t in (_net_target(str(options.get(k) or "")) for k in ("out", "listen"))

@@ -214,7 +214,9 @@ class ImageFolder:
 
     The files, their order and their labels are those of ``framepipe images ROOT --labels
     LABELS`` (asked from framepipe itself): ``labels="dirs"`` takes the class from each file's
-    folder, a ``.json``/``.csv`` file maps keys to labels (an unlabelled file gets ``-1``).
+    folder, a label file maps keys to labels (an unlabelled file gets ``-1``), a per-video
+    template (``labels/{video}.json``) labels each video's frames; ``label_stride``,
+    ``label_field`` and ``on_missing_label`` are the ``images`` flags of the same names.
     :attr:`classes`, :attr:`class_to_idx`, :attr:`samples` (``(path, label)``) and
     :attr:`targets` are known at once, in the main process. Images are decoded on demand by
     this process's decode helper (each DataLoader worker starts its own), so
@@ -232,7 +234,9 @@ class ImageFolder:
                  size: tuple[int, int] = (853, 480), labels: str | None = "dirs",
                  transform: Callable[[Any], Any] | None = None,
                  target_transform: Callable[[int], Any] | None = None,
-                 on_error: str = "skip", as_tensor: bool | None = None, **options: Any):
+                 on_error: str = "skip", as_tensor: bool | None = None,
+                 label_stride: int | None = None, label_field: str | None = None,
+                 on_missing_label: str | None = None, **options: Any):
         from .command import _check_size
         from .decode import _OPTIONS
 
@@ -248,7 +252,9 @@ class ImageFolder:
         self.on_error = on_error
         self.options = options
         roots = [root] if isinstance(root, (str, os.PathLike)) else list(root)
-        listing = decode_helper().list(roots, labels)
+        listing = decode_helper().list(roots, labels, label_stride=label_stride,
+                                       label_field=label_field,
+                                       on_missing_label=on_missing_label)
         self.classes: list[str] = list(listing["classes"])
         """Class names: label ``i`` is ``classes[i]``."""
         self.class_to_idx: dict[str, int] = {c: i for i, c in enumerate(self.classes)}

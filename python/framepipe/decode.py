@@ -89,7 +89,8 @@ class DecodeHelper:
         self._stderr = threading.Thread(target=self._drain, daemon=True,
                                         name="framepipe-decode-helper-stderr")
         self._stderr.start()
-        self._reader = FrameReader(self._out, allow_incomplete=True, pipe_size=0)
+        # as large a pipe as allowed: an 853x480 answer in one or two reads
+        self._reader = FrameReader(self._out, allow_incomplete=True, pipe_size=4 << 20)
         try:
             self._reader.header
         except FrameStreamError as e:
@@ -176,14 +177,22 @@ class DecodeHelper:
                                     f"(3, {height}, {width})")
         return arr
 
-    def list(self, inputs: Sequence[str | os.PathLike[str]], labels: str | None = None
-             ) -> dict[str, Any]:
-        """The files ``framepipe images INPUTS [--labels L]`` reads, in its order, with its
-        labels: ``{"files": [[key, path, labels], ...], "classes": [...], "not_images": n}``."""
-        req = {"op": "list", "inputs": [os.path.abspath(os.fspath(i)) for i in inputs],
-               "labels": None if labels in (None, "dirs") else os.path.abspath(labels)}
-        if labels == "dirs":
-            req["labels"] = "dirs"
+    def list(self, inputs: Sequence[str | os.PathLike[str]], labels: str | None = None,
+             *, label_stride: int | None = None, label_field: str | None = None,
+             on_missing_label: str | None = None) -> dict[str, Any]:
+        """The files ``framepipe images INPUTS [--labels L ...]`` reads, in its order, with its
+        labels: ``{"files": [[key, path, labels], ...], "classes": [...], "not_images": n}``.
+        ``labels``: ``"dirs"``, a label file, or a per-video template (``labels/{video}.json``);
+        ``label_stride``, ``label_field``, ``on_missing_label`` as the ``images`` flags."""
+        req: dict[str, Any] = {"op": "list",
+                               "inputs": [os.path.abspath(os.fspath(i)) for i in inputs]}
+        if labels is not None:
+            lab = os.fspath(labels)
+            req["labels"] = lab if lab == "dirs" else os.path.abspath(lab)
+        for key, value in (("labelStride", label_stride), ("labelField", label_field),
+                           ("onMissingLabel", on_missing_label)):
+            if value is not None:
+                req[key] = value
         meta, _ = self.request(req)
         return {"files": meta["files"], "classes": meta["classes"],
                 "not_images": meta.get("not_images", 0)}
@@ -286,11 +295,11 @@ def read_rgb_image(path: str | os.PathLike[str], *args: Any, width: int = 853,
 
 
 def list_images(root: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
-                labels: str | None = None) -> dict[str, Any]:
-    """The JPEG files ``framepipe images ROOT`` reads, in its order, with its labels (see
+                labels: str | None = None, **label_options: Any) -> dict[str, Any]:
+    """The image files ``framepipe images ROOT`` reads, in its order, with its labels (see
     :meth:`DecodeHelper.list`)."""
     roots = [root] if isinstance(root, (str, os.PathLike)) else list(root)
-    return decode_helper().list(roots, labels)
+    return decode_helper().list(roots, labels, **label_options)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -133,7 +133,8 @@ class SeqTracker:
 def _raise_pipe_size(fd: int, size: int) -> int | None:
     """Grow the pipe behind ``fd`` to ``size`` bytes (Linux); return its size, or None.
 
-    Failures (not a pipe, not Linux, above /proc/sys/fs/pipe-max-size) are ignored.
+    Above /proc/sys/fs/pipe-max-size, the pipe gets that size; other failures (not a pipe,
+    not Linux) are ignored.
     """
     try:
         import fcntl
@@ -145,8 +146,14 @@ def _raise_pipe_size(fd: int, size: int) -> int | None:
         try:
             if fcntl.fcntl(fd, getsz) < size:
                 fcntl.fcntl(fd, setsz, size)
-        except OSError:
-            pass
+        except OSError:  # above the limit: take the limit
+            try:
+                with open("/proc/sys/fs/pipe-max-size") as f:
+                    limit = int(f.read())
+                if fcntl.fcntl(fd, getsz) < min(size, limit):
+                    fcntl.fcntl(fd, setsz, min(size, limit))
+            except (OSError, ValueError):
+                pass
         return fcntl.fcntl(fd, getsz)
     except (ImportError, OSError, ValueError, AttributeError):
         return None

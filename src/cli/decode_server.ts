@@ -7,23 +7,30 @@
  *
  * Requests:
  * - `{"op": "read", "id": N, "path": P, "width": W, "height": H, ...}`: a frame record with the
- *   pixels (`width` and `height` are required), metadata `{id, key: P, ms}` (`ms`: read + decode time in this process). Optional:
+ *   pixels (`width` and `height` are required), metadata `{id, key: P, ms, cpu_ms}` (`ms`: read +
+ *   decode time in this process, `cpu_ms` the CPU time it took). Optional:
  *   `layout`, `resize`, `fit`, `orientation`, `dctScale`, `decoder`, `maxPixels`,
  *   `maxScans` (the `images` flags).
- * - `{"op": "list", "id": N, "inputs": [...], "labels": "dirs" | FILE | null}`: a record with no
+ * - `{"op": "list", "id": N, "inputs": [...], "labels": "dirs" | FILE | TEMPLATE | null}` (and
+ *   optionally `labelStride`, `labelField`, `onMissingLabel`, as `images` takes): a record with no
  *   payload and metadata `{id, classes, files: [[key, path, labels], ...], not_images}`: the
  *   inputs in the order `images` reads them (without `--shuffle`), with its labels.
  *
  * A request that fails gets a record with no payload and metadata
  * `{id, error: "one line", kind: "decode" | "read" | "not-image" | "request"}`; the server goes
- * on. It exits 0 when stdin closes.
+ * on. When stdin closes it writes the end-of-stream record (requests answered, failed) and
+ * exits 0.
  *
  * @module
  */
+import process from "node:process";
 import { JpegError } from "../decode/mod.ts";
 import { FrameFormatEncoder } from "../formats/writers.ts";
 import type { Frame } from "../formats/frame.ts";
-import { DirLabeler, type Labeler, LabelError, loadLabelFile } from "../labels/labels.ts";
+import { CHOLECT50_FIELDS, type CholecT50Field } from "../labels/cholect50.ts";
+import { type Labeler, LabelError } from "../labels/labels.ts";
+import type { MissingLabelMode } from "../labels/per_video.ts";
+import { resolveLabels } from "../labels/resolve.ts";
 import { readRgbImage, type ReadRgbImageOptions } from "../pipeline/read_rgb_image.ts";
 import { DECODER_CHOICES, sniffImage } from "../pipeline/render.ts";
 import { SourceError } from "../sources/errors.ts";
@@ -63,10 +70,11 @@ class RequestFailed extends Error {
 
 const ENCODER = new FrameFormatEncoder();
 
-async function writeAll(chunks: Uint8Array[]): Promise<void> {
+/** Write records synchronously: the client waits for this answer anyway (no thread hop). */
+function writeAll(chunks: Uint8Array[]): void {
   for (const c of chunks) {
     let off = 0;
-    while (off < c.length) off += await Deno.stdout.write(c.subarray(off));
+    while (off < c.length) off += Deno.stdout.writeSync(c.subarray(off));
   }
 }
 
@@ -123,6 +131,7 @@ async function read(req: Record<string, unknown>, id: number, seq: number): Prom
   const path = req.path;
   const options = renderOptions(req);
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   let data: Uint8Array;
   try {
     data = await readRgbImage(path, options);
@@ -145,6 +154,7 @@ async function read(req: Record<string, unknown>, id: number, seq: number): Prom
     throw err;
   }
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   const width = options.width!, height = options.height!;
   const channels = 3;
   return {
@@ -158,7 +168,11 @@ async function read(req: Record<string, unknown>, id: number, seq: number): Prom
     timestamp: Date.now(),
     key: path,
     labels: [],
-    extra: { id, ms: Math.round(ms * 1000) / 1000 },
+    extra: {
+      id,
+      ms: Math.round(ms * 1000) / 1000,
+      cpu_ms: Math.round(cpu.user + cpu.system) / 1000,
+    },
   };
 }
 
@@ -167,12 +181,36 @@ async function list(req: Record<string, unknown>, id: number, seq: number): Prom
   if (!Array.isArray(inputs) || inputs.length === 0 || inputs.some((i) => typeof i !== "string")) {
     throw new RequestFailed("request", "a list request needs inputs: [paths]");
   }
+  const stride = req.labelStride;
+  if (
+    stride !== undefined &&
+    (typeof stride !== "number" || !Number.isSafeInteger(stride) || stride < 1)
+  ) {
+    throw new RequestFailed("request", "labelStride must be a whole number >= 1");
+  }
+  const field = req.labelField;
+  if (field !== undefined && !CHOLECT50_FIELDS.includes(field as CholecT50Field)) {
+    throw new RequestFailed("request", `labelField must be one of ${CHOLECT50_FIELDS.join(", ")}`);
+  }
+  const onMissing = req.onMissingLabel;
+  if (onMissing !== undefined && !["error", "skip", "none"].includes(onMissing as string)) {
+    throw new RequestFailed("request", "onMissingLabel must be error, skip or none");
+  }
   let files;
   let labeler: Labeler | undefined;
   try {
-    files = await listInputs(inputs as string[]);
-    if (req.labels === "dirs") labeler = new DirLabeler(files.map((f) => f.dir));
-    else if (typeof req.labels === "string") labeler = await loadLabelFile(req.labels);
+    // the same listing and labels as `images` (src/labels/resolve.ts)
+    const resolved = await resolveLabels(
+      typeof req.labels === "string" ? req.labels : undefined,
+      await listInputs(inputs as string[]),
+      {
+        stride: stride as number | undefined,
+        field: field as CholecT50Field | undefined,
+        onMissing: onMissing as MissingLabelMode | undefined,
+      },
+    );
+    files = resolved.files;
+    labeler = resolved.labeler;
   } catch (err) {
     if (err instanceof SourceError || err instanceof LabelError) {
       throw new RequestFailed("read", err.message);
@@ -190,14 +228,14 @@ async function list(req: Record<string, unknown>, id: number, seq: number): Prom
       n = (await file.read(head)) ?? 0;
     } catch {
       n = 0; // unreadable now: listed, and reported when it is read
-      out.push([f.key, f.path, labeler?.lookup(f.key, f.dir) ?? []]);
+      out.push([f.key, f.path, labeler?.lookup(f.key, f.dir, f.path) ?? []]);
       continue;
     }
     if (sniffImage(head.subarray(0, n)) === null) {
       notImages++;
       continue;
     }
-    out.push([f.key, f.path, labeler?.lookup(f.key, f.dir) ?? []]);
+    out.push([f.key, f.path, labeler?.lookup(f.key, f.dir, f.path) ?? []]);
   }
   return answer(id, seq, { classes: labeler?.classes ?? [], files: out, not_images: notImages });
 }
@@ -248,7 +286,7 @@ export async function decodeServerCommand(args: string[]): Promise<number> {
     throw new UsageError("decode-server takes no arguments: requests come on stdin");
   }
   try {
-    await writeAll(ENCODER.header({
+    writeAll(ENCODER.header({
       source: "decode-server",
       classes: [],
       layout: "chw",
@@ -257,6 +295,8 @@ export async function decodeServerCommand(args: string[]): Promise<number> {
       channels: 3,
     }));
     let seq = 0;
+    let failed = 0;
+    const t0 = performance.now();
     for await (const line of lines(Deno.stdin.readable)) {
       if (!line.trim()) continue;
       let id = -1;
@@ -286,8 +326,18 @@ export async function decodeServerCommand(args: string[]): Promise<number> {
         }
       }
       seq++;
-      await writeAll(ENCODER.frame(frame));
+      if (frame.extra?.error !== undefined) failed++;
+      writeAll(ENCODER.frame(frame));
     }
+    writeAll(ENCODER.end({
+      frames: seq - failed,
+      skipped: failed,
+      errors: failed,
+      dropped: 0,
+      reconnects: 0,
+      elapsed_s: Math.round(performance.now() - t0) / 1000,
+      reason: "end",
+    }));
   } catch (err) {
     if (err instanceof Deno.errors.BrokenPipe) return 0;
     throw err;
