@@ -255,29 +255,54 @@ export function resizeInto(
     rowHi = Math.max(rowHi, ay.start[d] + ay.count[d] - 1);
   }
   const rows = rowHi - rowLo + 1;
-  const tmp = new Float32Array(rows * dw * srcC);
+  const tmp = scratch(rows * dw * srcC);
   const xs = ax.start, xc = ax.count, xw = ax.weight, xt = ax.maxTaps;
-  for (let r = 0; r < rows; r++) {
-    const srow = (rowLo + r) * sw * srcC;
-    const trow = r * dw * srcC;
-    for (let d = 0; d < dw; d++) {
-      const s = xs[d], n = xc[d], wo = d * xt;
+  if (xt === 2) {
+    // Up to two taps (bilinear within 2x, the common case): no tap loop. A one-tap entry has
+    // weight 0 on its second tap, so reading the (clamped) neighbour adds exactly 0.
+    const last = sw - 1;
+    for (let r = 0; r < rows; r++) {
+      const srow = (rowLo + r) * sw * srcC;
+      const trow = r * dw * srcC;
       if (srcC === 3) {
-        let a = 0, b = 0, c = 0;
-        for (let k = 0; k < n; k++) {
-          const w = xw[wo + k], p = srow + (s + k) * 3;
-          a += w * data[p];
-          b += w * data[p + 1];
-          c += w * data[p + 2];
+        for (let d = 0, t = trow; d < dw; d++, t += 3) {
+          const s = xs[d], w0 = xw[2 * d], w1 = xw[2 * d + 1];
+          const p = srow + s * 3, q = srow + (s < last ? s + 1 : s) * 3;
+          tmp[t] = w0 * data[p] + w1 * data[q];
+          tmp[t + 1] = w0 * data[p + 1] + w1 * data[q + 1];
+          tmp[t + 2] = w0 * data[p + 2] + w1 * data[q + 2];
         }
-        const t = trow + d * 3;
-        tmp[t] = a;
-        tmp[t + 1] = b;
-        tmp[t + 2] = c;
       } else {
-        let a = 0;
-        for (let k = 0; k < n; k++) a += xw[wo + k] * data[srow + s + k];
-        tmp[trow + d] = a;
+        for (let d = 0; d < dw; d++) {
+          const s = xs[d];
+          tmp[trow + d] = xw[2 * d] * data[srow + s] +
+            xw[2 * d + 1] * data[srow + (s < last ? s + 1 : s)];
+        }
+      }
+    }
+  } else {
+    for (let r = 0; r < rows; r++) {
+      const srow = (rowLo + r) * sw * srcC;
+      const trow = r * dw * srcC;
+      for (let d = 0; d < dw; d++) {
+        const s = xs[d], n = xc[d], wo = d * xt;
+        if (srcC === 3) {
+          let a = 0, b = 0, c = 0;
+          for (let k = 0; k < n; k++) {
+            const w = xw[wo + k], p = srow + (s + k) * 3;
+            a += w * data[p];
+            b += w * data[p + 1];
+            c += w * data[p + 2];
+          }
+          const t = trow + d * 3;
+          tmp[t] = a;
+          tmp[t + 1] = b;
+          tmp[t + 2] = c;
+        } else {
+          let a = 0;
+          for (let k = 0; k < n; k++) a += xw[wo + k] * data[srow + s + k];
+          tmp[trow + d] = a;
+        }
       }
     }
   }
@@ -291,13 +316,28 @@ export function resizeInto(
     const s = ys[dy] - rowLo, n = yc[dy], wo = dy * yt;
     let base = s * rowLen;
     const w0 = yw[wo];
+    const rowStart = (dy + dstRect.y) * W + dstRect.x; // pixel index of the row's first pixel
+    if (srcC === 3 && n <= 2) {
+      // RGB from one or two rows: combine and store in one pass per channel (the same sums
+      // as the accumulator below: w0*a, then + w1*b)
+      const b1 = n === 2 ? base + rowLen : base, w1 = n === 2 ? yw[wo + 1] : 0;
+      const chw = layout === "chw";
+      for (let c = 0; c < 3; c++) {
+        let o = chw ? c * plane + rowStart : rowStart * 3 + c;
+        const step = chw ? 1 : 3;
+        for (let i = c; i < rowLen; i += 3, o += step) {
+          const v = n === 2 ? w0 * tmp[base + i] + w1 * tmp[b1 + i] : w0 * tmp[base + i];
+          out[o] = v <= 0 ? 0 : v >= 255 ? 255 : (v + 0.5) | 0;
+        }
+      }
+      continue;
+    }
     for (let i = 0; i < rowLen; i++) acc[i] = w0 * tmp[base + i];
     for (let k = 1; k < n; k++) {
       const w = yw[wo + k];
       base += rowLen;
       for (let i = 0; i < rowLen; i++) acc[i] += w * tmp[base + i];
     }
-    const rowStart = (dy + dstRect.y) * W + dstRect.x; // pixel index of the row's first pixel
     if (srcC === 1) {
       for (let dx = 0; dx < dw; dx++) {
         const v = acc[dx];
@@ -324,6 +364,14 @@ export function resizeInto(
     }
   }
   return out;
+}
+
+let scratchBuf = new Float32Array(0); // the horizontal pass's rows, reused between calls
+
+/** A float buffer of at least `n` elements (grown, never shrunk; one per thread). */
+function scratch(n: number): Float32Array {
+  if (scratchBuf.length < n) scratchBuf = new Float32Array(n);
+  return scratchBuf;
 }
 
 /** Copy an interleaved image into the output layout without resampling. */
