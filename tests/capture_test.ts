@@ -688,7 +688,8 @@ Deno.test("the retry bound adds each backoff wait and one attempt after it", () 
 });
 
 Deno.test("the supervisor states its bound at the first failure and gives up within it", async () => {
-  const policy: RetryPolicy = { maxRetries: 3, backoffMs: 20, backoffMaxMs: 40, attemptMs: 30 };
+  // attemptMs leaves slack for late timers (an attempt takes 10 ms) so the count (3) decides.
+  const policy: RetryPolicy = { maxRetries: 3, backoffMs: 20, backoffMaxMs: 40, attemptMs: 200 };
   const warnings: string[] = [];
   let runs = 0;
   const t0 = performance.now();
@@ -719,7 +720,9 @@ Deno.test("the supervisor states its bound at the first failure and gives up wit
 });
 
 Deno.test("a frame between failures resets the retries", async () => {
-  const policy: RetryPolicy = { maxRetries: 2, backoffMs: 1, backoffMaxMs: 1, attemptMs: 1 };
+  // Only the count may decide here: with attemptMs 1 the stated bound after a failure is 4 ms of
+  // wall clock, and one late 1 ms timer on a loaded machine gave up on that bound instead (i = 3).
+  const policy: RetryPolicy = { maxRetries: 2, backoffMs: 1, backoffMaxMs: 1, attemptMs: 60_000 };
   const runs = [0, 1, 0, 1, 0, 0]; // frames per run: a run with frames resets the count
   let i = 0;
   const err = await supervise({
