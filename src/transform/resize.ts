@@ -320,14 +320,26 @@ export function resizeInto(
     if (srcC === 3 && n <= 2) {
       // RGB from one or two rows: combine and store in one pass per channel (the same sums
       // as the accumulator below: w0*a, then + w1*b)
-      const b1 = n === 2 ? base + rowLen : base, w1 = n === 2 ? yw[wo + 1] : 0;
-      const chw = layout === "chw";
-      for (let c = 0; c < 3; c++) {
-        let o = chw ? c * plane + rowStart : rowStart * 3 + c;
-        const step = chw ? 1 : 3;
-        for (let i = c; i < rowLen; i += 3, o += step) {
-          const v = n === 2 ? w0 * tmp[base + i] + w1 * tmp[b1 + i] : w0 * tmp[base + i];
-          out[o] = v <= 0 ? 0 : v >= 255 ? 255 : (v + 0.5) | 0;
+      const b1 = base + rowLen, w1 = n === 2 ? yw[wo + 1] : 0;
+      if (layout === "chw") {
+        const g = plane, b = 2 * plane;
+        for (let i = 0, o = rowStart; i < rowLen; i += 3, o++) {
+          if (n === 2) {
+            out[o] = u8(w0 * tmp[base + i] + w1 * tmp[b1 + i]);
+            out[o + g] = u8(w0 * tmp[base + i + 1] + w1 * tmp[b1 + i + 1]);
+            out[o + b] = u8(w0 * tmp[base + i + 2] + w1 * tmp[b1 + i + 2]);
+          } else {
+            out[o] = u8(w0 * tmp[base + i]);
+            out[o + g] = u8(w0 * tmp[base + i + 1]);
+            out[o + b] = u8(w0 * tmp[base + i + 2]);
+          }
+        }
+      } else {
+        const o = rowStart * 3;
+        if (n === 2) {
+          for (let i = 0; i < rowLen; i++) out[o + i] = u8(w0 * tmp[base + i] + w1 * tmp[b1 + i]);
+        } else {
+          for (let i = 0; i < rowLen; i++) out[o + i] = u8(w0 * tmp[base + i]);
         }
       }
       continue;
@@ -364,6 +376,11 @@ export function resizeInto(
     }
   }
   return out;
+}
+
+/** Round half up and clamp to u8, as every store of this module does. */
+function u8(v: number): number {
+  return v <= 0 ? 0 : v >= 255 ? 255 : (v + 0.5) | 0;
 }
 
 let scratchBuf = new Float32Array(0); // the horizontal pass's rows, reused between calls
