@@ -140,6 +140,15 @@ Deno.test("fast path: build is reproducible and wasm_bytes.ts is up to date", as
         "src/decode/fast/wasm_bytes.ts is stale: run src/decode/fast/build.sh",
       );
     });
+    await t.step("committed codes.ts is generated from c/codes.h", () => {
+      const fresh = Deno.readTextFileSync(`${dirs[0]}/codes.ts`);
+      assert.ok(fresh.includes("SCANS: 26,") && fresh.includes('16: "corrupt entropy-coded'));
+      assert.equal(
+        Deno.readTextFileSync(`${ROOT}/src/decode/fast/codes.ts`),
+        fresh,
+        "src/decode/fast/codes.ts is stale: run src/decode/fast/build.sh",
+      );
+    });
   } finally {
     for (const d of dirs) Deno.removeSync(d, { recursive: true });
   }

@@ -12,7 +12,8 @@
  * @module
  */
 
-import { type DcPredictor, ZIGZAG } from "./huffman.ts";
+import { ZIGZAG } from "./huffman.ts";
+import type { DcPredictor, EntropyDecoder } from "./entropy.ts";
 import { JpegError } from "./types.ts";
 import { scanToMarker } from "./segment.ts";
 
@@ -76,7 +77,9 @@ const AC_BINS = 256;
  * const last = a.decodeBlock(blk, 0, qtable, component);
  * ```
  */
-export class ArithDecoder {
+export class ArithDecoder implements EntropyDecoder {
+  /** Arithmetic segments end with flush bytes, never counted as extraneous (see finishSegment). */
+  readonly extraneous = 0;
   /** The whole file. */
   readonly data: Uint8Array;
   /** Next byte to read; when `hitMarker`, the offset of the marker's 0xFF. */
@@ -331,6 +334,12 @@ export class ArithDecoder {
     return this.acBand(ci, 1, 63, blk, 0, q, 0);
   }
 
+  /** Sequential block of a component the output does not need: decoded, then `blk` zeroed. */
+  skipBlock(blk: Int32Array, ci: number, q: Int32Array, c: DcPredictor): void {
+    this.decodeBlock(blk, ci, q, c);
+    blk.fill(0);
+  }
+
   /** Progressive DC first scan. */
   dcFirst(co: Int16Array, off: number, ci: number, c: DcPredictor, al: number): void {
     c.pred += this.dcDiff(ci);
@@ -415,6 +424,7 @@ export class ArithDecoder {
     this.pos = pos;
     this.hitMarker = false;
     this.init();
+    this.resetStats(); // each restart interval starts with fresh statistics (F.1.4.4.1)
   }
 }
 

@@ -9,6 +9,9 @@
 import { JpegError } from "./types.ts";
 import { scanToMarker } from "./segment.ts";
 import { MAX_EXTRANEOUS_BYTES } from "./warnings.ts";
+import type { DcPredictor, EntropyDecoder } from "./entropy.ts";
+
+export type { DcPredictor } from "./entropy.ts";
 
 /**
  * Zigzag index -> natural (row-major) index, with 16 spare entries so a
@@ -513,19 +516,6 @@ export const STD_TABLES: { counts: number[]; values: number[] }[] = [
 ];
 
 /**
- * Per-component DC predictor holder (anything with a mutable `pred`).
- *
- * @example
- * ```ts
- * const c: DcPredictor = { pred: 0 };
- * ```
- */
-export interface DcPredictor {
-  /** Last DC value (sequential: dequantised input domain, progressive: point-transformed). */
-  pred: number;
-}
-
-/**
  * Reads bits from one entropy-coded segment, removing byte stuffing (FF 00)
  * and stopping at the next marker. Past the marker (or the end of the data)
  * it feeds zero bytes and counts them, so consuming any of them is detected
@@ -533,12 +523,12 @@ export interface DcPredictor {
  *
  * @example
  * ```ts
- * const r = new HuffmanReader(bytes, scanStart);
- * const last = r.decodeBlock(blk, dcTable, acTable, qtable, component);
+ * const r = new HuffmanReader(bytes, scanStart, [dcTable], [acTable]);
+ * const last = r.decodeBlock(blk, 0, qtable, component);
  * const next = r.finishSegment(); // offset of the marker after the scan
  * ```
  */
-export class HuffmanReader {
+export class HuffmanReader implements EntropyDecoder {
   /** The whole file. */
   readonly data: Uint8Array;
   /** Next byte to load. When `hitMarker`, the offset of the marker's 0xFF. */
@@ -556,13 +546,27 @@ export class HuffmanReader {
   /** Data bytes skipped before markers so far (each time at most `MAX_EXTRANEOUS_BYTES`). */
   extraneous = 0;
 
+  /** DC table of each scan component. */
+  readonly dcTables: readonly HuffTable[];
+  /** AC table of each scan component. */
+  readonly acTables: readonly HuffTable[];
+
   /**
    * @param data The whole JPEG file.
    * @param pos Offset of the first entropy-coded byte (just after the SOS header).
+   * @param dcTables DC table of each scan component (by index in the scan).
+   * @param acTables AC table of each scan component.
    */
-  constructor(data: Uint8Array, pos: number) {
+  constructor(
+    data: Uint8Array,
+    pos: number,
+    dcTables: readonly HuffTable[],
+    acTables: readonly HuffTable[],
+  ) {
     this.data = data;
     this.pos = pos;
+    this.dcTables = dcTables;
+    this.acTables = acTables;
   }
 
   /** Refill the bit buffer to at least 25 bits. */
@@ -670,21 +674,15 @@ export class HuffmanReader {
   /**
    * Decode one sequential block, dequantised, into `blk` (natural order; must be zero).
    * @param blk 64-entry output, all zero on entry.
-   * @param dc DC table.
-   * @param ac AC table.
+   * @param ci Component index in the scan (its tables).
    * @param q Quantisation table (natural order).
    * @param c DC predictor of the component.
    * @returns The zigzag index of the last non-zero AC coefficient (0 = DC only).
    * @throws {JpegError} on corrupt data.
    */
-  decodeBlock(
-    blk: Int32Array,
-    dc: HuffTable,
-    ac: HuffTable,
-    q: Int32Array,
-    c: DcPredictor,
-  ): number {
-    let s = this.huff(dc);
+  decodeBlock(blk: Int32Array, ci: number, q: Int32Array, c: DcPredictor): number {
+    const ac = this.acTables[ci];
+    let s = this.huff(this.dcTables[ci]);
     let pred = c.pred;
     if (s !== 0) {
       if (s > 16) throw new JpegError(`corrupt entropy-coded data: DC magnitude category ${s}`);
@@ -718,12 +716,14 @@ export class HuffmanReader {
 
   /**
    * Skip one sequential block (entropy decode only, for components not needed).
-   * @param dc DC table.
-   * @param ac AC table.
+   * @param _blk Unused (nothing is written).
+   * @param ci Component index in the scan.
+   * @param _q Unused.
    * @param c DC predictor.
    */
-  skipBlock(dc: HuffTable, ac: HuffTable, c: DcPredictor): void {
-    let s = this.huff(dc);
+  skipBlock(_blk: Int32Array, ci: number, _q: Int32Array, c: DcPredictor): void {
+    const ac = this.acTables[ci];
+    let s = this.huff(this.dcTables[ci]);
     if (s !== 0) {
       if (s > 16) throw new JpegError(`corrupt entropy-coded data: DC magnitude category ${s}`);
       c.pred += this.receiveExtend(s);
@@ -751,12 +751,12 @@ export class HuffmanReader {
    * Progressive DC first scan for one block (G.1.2.1).
    * @param co Coefficient store.
    * @param off Offset of the block.
-   * @param dc DC table.
+   * @param ci Component index in the scan.
    * @param c DC predictor.
    * @param al Point transform.
    */
-  dcFirst(co: Int16Array, off: number, dc: HuffTable, c: DcPredictor, al: number): void {
-    const s = this.huff(dc);
+  dcFirst(co: Int16Array, off: number, ci: number, c: DcPredictor, al: number): void {
+    const s = this.huff(this.dcTables[ci]);
     if (s !== 0) {
       if (s > 16) throw new JpegError(`corrupt entropy-coded data: DC magnitude category ${s}`);
       c.pred += this.receiveExtend(s);
@@ -778,12 +778,13 @@ export class HuffmanReader {
    * Progressive AC first scan for one block.
    * @param co Coefficient store.
    * @param off Offset of the block.
-   * @param ac AC table.
+   * @param ci Component index in the scan.
    * @param ss Spectral start.
    * @param se Spectral end.
    * @param al Point transform.
    */
-  acFirst(co: Int16Array, off: number, ac: HuffTable, ss: number, se: number, al: number): void {
+  acFirst(co: Int16Array, off: number, ci: number, ss: number, se: number, al: number): void {
+    const ac = this.acTables[ci];
     if (this.eobrun > 0) {
       this.eobrun--;
       return;
@@ -814,12 +815,13 @@ export class HuffmanReader {
    * Progressive AC refinement for one block (G.1.2.3).
    * @param co Coefficient store.
    * @param off Offset of the block.
-   * @param ac AC table.
+   * @param ci Component index in the scan.
    * @param ss Spectral start.
    * @param se Spectral end.
    * @param al Point transform.
    */
-  acRefine(co: Int16Array, off: number, ac: HuffTable, ss: number, se: number, al: number): void {
+  acRefine(co: Int16Array, off: number, ci: number, ss: number, se: number, al: number): void {
+    const ac = this.acTables[ci];
     const p1 = 1 << al;
     const m1 = -1 << al;
     let k = ss;

@@ -37,6 +37,14 @@ import {
   u16,
 } from "./markers.ts";
 import { ArithDecoder } from "./arith.ts";
+import {
+  type EntropyDecoder,
+  SCAN_AC_FIRST,
+  SCAN_DC_FIRST,
+  SCAN_DC_REFINE,
+  SCAN_SEQUENTIAL,
+  scanKind,
+} from "./entropy.ts";
 import { JpegWarningError, jpegWarnings } from "./warnings.ts";
 
 /** Runtime state of one frame component. */
@@ -223,7 +231,7 @@ class Decoder {
           if (!this.frame.progressive && (sh.ss !== 0 || sh.se !== 63 || sh.ah || sh.al)) {
             this.scanParameters = true; // libjpeg: JWRN_NOT_SEQUENTIAL, the values are ignored
           }
-          pos = this.frame.arithmetic ? this.decodeArithScan(sh, pos) : this.decodeScan(sh, pos);
+          pos = this.decodeScan(sh, pos);
           break;
         }
         case 0xe0:
@@ -422,23 +430,43 @@ class Decoder {
     throw new JpegError(`${ac ? "AC" : "DC"} Huffman table ${id} was not defined`);
   }
 
-  /** Decode one Huffman-coded scan starting at `pos`; returns the offset of the next marker. */
-  decodeScan(sh: ScanHeader, pos: number): number {
-    const f = this.frame!;
-    const comps = this.prepareScan(sh);
-    const ns = comps.length;
-    const prog = f.progressive;
+  /** The Huffman reader of a scan at `pos`, with each scan component's tables. */
+  huffmanDecoder(sh: ScanHeader, pos: number): EntropyDecoder {
+    const prog = this.frame!.progressive;
+    const needDc = !prog || (sh.ss === 0 && sh.ah === 0);
+    const needAc = !prog || sh.ss > 0;
     const dcs: HuffTable[] = [];
     const acs: HuffTable[] = [];
-    for (let i = 0; i < ns; i++) {
-      const sc = sh.components[i];
-      const needDc = !prog || (sh.ss === 0 && sh.ah === 0);
-      const needAc = !prog || sh.ss > 0;
+    for (const sc of sh.components) {
       dcs.push(needDc ? this.huffTable(false, sc.td) : stdTable(false, 0));
       acs.push(needAc ? this.huffTable(true, sc.ta) : stdTable(true, 0));
     }
-    const r = new HuffmanReader(this.d, pos);
+    return new HuffmanReader(this.d, pos, dcs, acs);
+  }
+
+  /** The arithmetic decoder of a scan at `pos`, with each scan component's conditioning. */
+  arithDecoder(sh: ScanHeader, pos: number): EntropyDecoder {
+    const a = new ArithDecoder(this.d, pos);
+    const dcCond: number[] = [];
+    const acCond: number[] = [];
+    for (const sc of sh.components) {
+      if (sc.td > 3 || sc.ta > 3) throw new JpegError("bad arithmetic conditioning table selector");
+      dcCond.push(sc.td);
+      acCond.push(sc.ta);
+    }
+    a.startScan(sh.components.length, dcCond, acCond, this.dacDc, this.dacAc);
+    return a;
+  }
+
+  /**
+   * Decode one scan starting at `pos` (Huffman or arithmetic, any scan kind): the one MCU walk.
+   * Returns the offset of the next marker.
+   */
+  decodeScan(sh: ScanHeader, pos: number): number {
+    const comps = this.prepareScan(sh);
+    const r = this.frame!.arithmetic ? this.arithDecoder(sh, pos) : this.huffmanDecoder(sh, pos);
     const blk = this.blk;
+    const ns = comps.length;
     const single = ns === 1;
     const c0 = comps[0];
     const mcusX = single ? c0.rbw : this.mcusX;
@@ -447,9 +475,9 @@ class Decoder {
     let todo = ri;
     let rst = 0;
     const bs = this.bs;
-    // 0 sequential, 1 DC first, 2 DC refine, 3 AC first, 4 AC refine
-    const kind = !prog ? 0 : sh.ss === 0 ? (sh.ah === 0 ? 1 : 2) : (sh.ah === 0 ? 3 : 4);
+    const kind = scanKind(this.frame!.progressive, sh.ss, sh.ah);
     const { ss, se, al } = sh;
+    const scan = this.scans;
     let my = 0;
     try {
       for (my = 0; my < mcusY; my++) {
@@ -467,14 +495,13 @@ class Decoder {
             const c = comps[i];
             const h = single ? 1 : c.h;
             const v = single ? 1 : c.v;
-            const dc = dcs[i], ac = acs[i];
             for (let by = 0; by < v; by++) {
               const gy = my * v + by;
               for (let bx = 0; bx < h; bx++) {
                 const gx = mx * h + bx;
-                if (kind === 0) {
+                if (kind === SCAN_SEQUENTIAL) {
                   if (c.needed) {
-                    const last = r.decodeBlock(blk, dc, ac, c.q!, c);
+                    const last = r.decodeBlock(blk, i, c.q!, c);
                     const plane = c.plane!;
                     const off = gy * bs * c.stride + gx * bs;
                     if (bs === 8) {
@@ -486,23 +513,24 @@ class Decoder {
                     if (last === 0) blk[0] = 0;
                     else blk.fill(0);
                   } else {
-                    r.skipBlock(dc, ac, c);
+                    r.skipBlock(blk, i, c.q!, c);
                   }
                 } else {
                   const co = c.coefs!;
                   const off = (gy * c.bw + gx) * 64;
-                  if (kind === 1) r.dcFirst(co, off, dc, c, al);
-                  else if (kind === 2) r.dcRefine(co, off, al);
-                  else if (kind === 3) r.acFirst(co, off, ac, ss, se, al);
-                  else r.acRefine(co, off, ac, ss, se, al);
+                  if (kind === SCAN_DC_FIRST) r.dcFirst(co, off, i, c, al);
+                  else if (kind === SCAN_DC_REFINE) r.dcRefine(co, off, al);
+                  else if (kind === SCAN_AC_FIRST) r.acFirst(co, off, i, ss, se, al);
+                  else r.acRefine(co, off, i, ss, se, al);
                 }
               }
             }
           }
-          if (r.cnt < r.fake * 8) {
-            throw new JpegError(
-              `premature end of data in scan ${this.scans} at MCU row ${my}`,
-            );
+          if (r.overrun()) {
+            throw new JpegError(`premature end of data in scan ${scan} at MCU row ${my}`, {
+              scan,
+              mcuRow: my,
+            });
           }
         }
       }
@@ -510,15 +538,19 @@ class Decoder {
       this.extraneous += r.extraneous;
       return next;
     } catch (e) {
-      if (e instanceof JpegError && !e.message.includes(" in scan ")) {
-        throw new JpegError(`${e.message} in scan ${this.scans} at MCU row ${my}`, { cause: e });
+      if (e instanceof JpegError && e.scan === undefined) {
+        throw new JpegError(`${e.message} in scan ${scan} at MCU row ${my}`, {
+          cause: e,
+          scan,
+          mcuRow: my,
+        });
       }
       throw e;
     }
   }
 
   /** Check the reader is at the expected RSTn marker and start the next interval. */
-  restart(r: { finishSegment(): number; reset(pos: number): void }, idx: number): void {
+  restart(r: EntropyDecoder, idx: number): void {
     const d = this.d;
     let q = r.finishSegment();
     while (q < d.length && d[q] === 0xff) q++;
@@ -531,93 +563,6 @@ class Decoder {
       );
     }
     r.reset(q + 1);
-  }
-
-  /** Decode one arithmetic-coded scan; returns the offset of the next marker. */
-  decodeArithScan(sh: ScanHeader, pos: number): number {
-    const f = this.frame!;
-    const comps = this.prepareScan(sh);
-    const ns = comps.length;
-    const prog = f.progressive;
-    const a = new ArithDecoder(this.d, pos);
-    const blk = this.blk;
-    const dcCond: number[] = [];
-    const acCond: number[] = [];
-    for (let i = 0; i < ns; i++) {
-      const sc = sh.components[i];
-      if (sc.td > 3 || sc.ta > 3) throw new JpegError("bad arithmetic conditioning table selector");
-      dcCond.push(sc.td);
-      acCond.push(sc.ta);
-    }
-    a.startScan(ns, dcCond, acCond, this.dacDc, this.dacAc);
-    const single = ns === 1;
-    const c0 = comps[0];
-    const mcusX = single ? c0.rbw : this.mcusX;
-    const mcusY = single ? c0.rbh : this.mcusY;
-    const ri = this.restartInterval;
-    let todo = ri;
-    let rst = 0;
-    const bs = this.bs;
-    const kind = !prog ? 0 : sh.ss === 0 ? (sh.ah === 0 ? 1 : 2) : (sh.ah === 0 ? 3 : 4);
-    const { ss, se, al } = sh;
-    let my = 0;
-    try {
-      for (my = 0; my < mcusY; my++) {
-        for (let mx = 0; mx < mcusX; mx++) {
-          if (ri !== 0) {
-            if (todo === 0) {
-              this.restart(a, rst);
-              rst = (rst + 1) & 7;
-              todo = ri;
-              for (const c of comps) c.pred = 0;
-              a.resetStats();
-            }
-            todo--;
-          }
-          for (let i = 0; i < ns; i++) {
-            const c = comps[i];
-            const h = single ? 1 : c.h;
-            const v = single ? 1 : c.v;
-            for (let by = 0; by < v; by++) {
-              const gy = my * v + by;
-              for (let bx = 0; bx < h; bx++) {
-                const gx = mx * h + bx;
-                if (kind === 0) {
-                  const last = a.decodeBlock(blk, i, c.q!, c);
-                  if (c.needed) {
-                    const plane = c.plane!;
-                    const off = gy * bs * c.stride + gx * bs;
-                    if (bs === 8) {
-                      if (last === 0) idctDcOnly(blk[0], 8, plane, off, c.stride);
-                      else idct8x8(blk, plane, off, c.stride);
-                    } else {
-                      idctReduced(blk, bs, plane, off, c.stride);
-                    }
-                  }
-                  blk.fill(0);
-                } else {
-                  const co = c.coefs!;
-                  const off = (gy * c.bw + gx) * 64;
-                  if (kind === 1) a.dcFirst(co, off, i, c, al);
-                  else if (kind === 2) a.dcRefine(co, off, al);
-                  else if (kind === 3) a.acFirst(co, off, i, ss, se, al);
-                  else a.acRefine(co, off, i, ss, se, al);
-                }
-              }
-            }
-          }
-          if (a.overrun()) {
-            throw new JpegError(`premature end of data in scan ${this.scans} at MCU row ${my}`);
-          }
-        }
-      }
-      return a.finishSegment();
-    } catch (e) {
-      if (e instanceof JpegError && !e.message.includes(" in scan ")) {
-        throw new JpegError(`${e.message} in scan ${this.scans} at MCU row ${my}`, { cause: e });
-      }
-      throw e;
-    }
   }
 
   /** Progressive: dequantise and IDCT every block into the planes. */

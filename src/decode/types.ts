@@ -88,17 +88,31 @@ export interface JpegInfo {
   orientation: number;
 }
 
+/** Options of a {@linkcode JpegError}: the standard ones and where in the file it failed. */
+export interface JpegErrorOptions extends ErrorOptions {
+  /** The scan (1-based) being decoded. */
+  scan?: number;
+  /** The MCU row of that scan. */
+  mcuRow?: number;
+}
+
 /** A JPEG that cannot be decoded: corrupt, truncated or not a JPEG at all. */
 export class JpegError extends Error {
+  /** The scan (1-based) being decoded when it failed, when it failed inside a scan. */
+  readonly scan?: number;
+  /** The MCU row of that scan. */
+  readonly mcuRow?: number;
   /**
    * Make the error.
    *
    * @param message What could not be done and why.
-   * @param options Standard error options (`cause`).
+   * @param options Standard error options (`cause`) and the scan / MCU row it failed in.
    */
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: JpegErrorOptions) {
     super(message, options);
     this.name = "JpegError";
+    if (options?.scan !== undefined) this.scan = options.scan;
+    if (options?.mcuRow !== undefined) this.mcuRow = options.mcuRow;
   }
 }
 

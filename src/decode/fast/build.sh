@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the fast-path JPEG decoder (C -> wasm32 + simd128) and regenerates
-# wasm_bytes.ts. Usage: build.sh [OUT_DIR] (default: this folder).
+# wasm_bytes.ts, and codes.ts from c/codes.h. Usage: build.sh [OUT_DIR] (default: this folder).
 # Deterministic: no debug info, fixed flags, wasm-opt is deterministic.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -24,4 +24,5 @@ fi
   echo "export const WASM_BASE64 ="
   echo "  \"$(base64 -w0 "$tmp/jpeg.wasm")\";"
 } >"$out/wasm_bytes.ts"
+awk -f "$here/c/gen_codes.awk" "$here/c/codes.h" >"$out/codes.ts"
 if [ -n "${KEEP_WASM:-}" ]; then cp "$tmp/jpeg.wasm" "$out/jpeg.wasm"; fi

@@ -47,6 +47,7 @@ import {
   UnsupportedJpegError,
 } from "../types.ts";
 import { JpegWarningError, jpegWarnings } from "../warnings.ts";
+import { BR, E, E_MESSAGES, NH_MESSAGES, P, R, ST } from "./codes.ts";
 import { WASM_BASE64 } from "./wasm_bytes.ts";
 
 /** A rectangle in pixels. */
@@ -96,91 +97,6 @@ export interface FastDecodeRequest {
    */
   profileStages?: number;
 }
-
-// Parameter / result slots, mirrored from c/jpeg.c.
-const P = {
-  LEN: 0,
-  MODE: 1,
-  SCALE: 2,
-  DSTW: 3,
-  DSTH: 4,
-  LAYOUT: 5,
-  CHANNELS: 6,
-  RESIZE: 7,
-  SRCX: 8,
-  SRCY: 9,
-  SRCW: 10,
-  SRCH: 11,
-  DRX: 12,
-  DRY: 13,
-  DRW: 14,
-  DRH: 15,
-  MAXSCANS: 16,
-  ORIENT: 17,
-  FANCY: 18,
-  PROFILE: 19,
-} as const;
-const R = {
-  STATUS: 0,
-  DETAIL: 1,
-  OUTPTR: 2,
-  OUTW: 3,
-  OUTH: 4,
-  CHANNELS: 5,
-  ORIENT: 6,
-  W: 7,
-  H: 8,
-  NCOMP: 9,
-  SCALE: 10,
-  PROGRESSIVE: 11,
-  WARN_EXTRANEOUS: 12,
-  WARN_NO_EOI: 13,
-  WARN_SCAN_PARAMETERS: 14,
-} as const;
-const ST_OK = 0, ST_NOT_HANDLED = 1, ST_ERROR = 2, ST_TOO_LARGE = 3, ST_BAD_REQUEST = 4;
-
-const NOT_HANDLED_REASONS: Record<number, string> = {
-  1: "arithmetic coding",
-  2: "lossless process",
-  3: "sample precision other than 8 bits",
-  4: "component count other than 1 or 3 (CMYK/YCCK)",
-  5: "non-integer sampling ratios",
-  6: "EXIF orientation other than 1",
-  7: "hierarchical process",
-};
-
-const ERRORS: Record<number, string> = {
-  1: "empty input",
-  2: "not a JPEG file (no SOI marker)",
-  3: "segment runs past the end of the data (truncated file)",
-  4: "invalid or unsupported marker",
-  5: "bad SOF (frame header)",
-  6: "two SOF markers",
-  7: "zero image width or height (DNL not supported)",
-  8: "bogus sampling factors",
-  9: "bad DQT (quantisation table)",
-  10: "scan uses an undefined quantisation table",
-  11: "bogus Huffman table definition",
-  12: "scan uses an undefined Huffman table",
-  13: "bad SOS (scan header or unknown component)",
-  14: "invalid progressive scan parameters",
-  15: "entropy-coded data ends prematurely (truncated file)",
-  16: "corrupt entropy-coded data (bad Huffman code)",
-  17: "corrupt entropy-coded data (coefficient overflow)",
-  18: "corrupt entropy-coded data (missing restart marker)",
-  19: "corrupt entropy-coded data (more than 2 extraneous bytes before a marker)",
-  20: "no image (missing SOF or SOS)",
-  21: "a component was never coded by any scan",
-  22: "out of memory",
-  23: "bad DRI segment",
-  24: "SOS before SOF",
-  25: "too many pixels",
-  26: "too many scans",
-  27: "missing EOI marker after a progressive scan (later scans may be missing)",
-  28: "a component appears in two sequential scans",
-  29: "bogus Huffman table definition (DC symbol above 15)",
-  30: "inconsistent progression (a coefficient coded out of order, or AC before DC)",
-};
 
 /**
  * The largest DCT scale (1, 2, 4 or 8) whose output `ceil(src/s)` is still >= the
@@ -298,7 +214,7 @@ export class FastJpegDecoder {
     const detail = r[R.DETAIL];
     this.lastWarnings = [];
     switch (st) {
-      case ST_OK:
+      case ST.OK:
         this.lastNotHandledReason = "";
         this.lastWarnings = jpegWarnings({
           extraneous: r[R.WARN_EXTRANEOUS],
@@ -307,11 +223,11 @@ export class FastJpegDecoder {
         });
         if (strict && this.lastWarnings.length) throw new JpegWarningError(this.lastWarnings);
         return true;
-      case ST_NOT_HANDLED:
-        this.lastNotHandledReason = NOT_HANDLED_REASONS[detail] ?? `feature ${detail}`;
+      case ST.NOT_HANDLED:
+        this.lastNotHandledReason = NH_MESSAGES[detail] ?? `feature ${detail}`;
         return false;
-      case ST_TOO_LARGE:
-        if (detail === 26) {
+      case ST.TOO_LARGE:
+        if (detail === E.SCANS) {
           throw new ImageTooLargeError(`JPEG has more than ${maxScans} scans`);
         }
         throw new ImageTooLargeError(
@@ -319,17 +235,17 @@ export class FastJpegDecoder {
             r[R.W] * r[R.H]
           } pixels, above the limit of ${maxPixels}`,
         );
-      case ST_BAD_REQUEST:
+      case ST.BAD_REQUEST:
         throw new RangeError(
-          detail === 1
+          detail === BR.SRC_RECT
             ? `srcRect lies outside the ${r[R.W]}x${r[R.H]} image`
-            : detail === 2
+            : detail === BR.DST_RECT
             ? "dstRect lies outside the target"
             : "bad decode request",
         );
-      case ST_ERROR:
+      case ST.ERROR:
       default:
-        throw new JpegError(`invalid JPEG: ${ERRORS[detail] ?? `error ${detail}`}`);
+        throw new JpegError(`invalid JPEG: ${E_MESSAGES[detail] ?? `error ${detail}`}`);
     }
   }
 
@@ -470,9 +386,4 @@ export class FastJpegDecoder {
       },
     };
   }
-}
-
-/** A ready {@linkcode JpegDecoder} backed by a fresh {@linkcode FastJpegDecoder}. */
-export function createWasmJpegDecoder(): JpegDecoder {
-  return FastJpegDecoder.create().asJpegDecoder();
 }

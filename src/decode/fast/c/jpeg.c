@@ -36,33 +36,9 @@ typedef long long i64;
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-/* ---- status codes (mirrored in mod.ts) ---------------------------------- */
-enum { ST_OK = 0, ST_NOT_HANDLED = 1, ST_ERROR = 2, ST_TOO_LARGE = 3, ST_BAD_REQUEST = 4 };
-enum {
-  NH_ARITHMETIC = 1, NH_LOSSLESS, NH_PRECISION, NH_COMPONENTS, NH_SAMPLING, NH_ORIENTATION,
-  NH_HIERARCHICAL
-};
-enum {
-  E_EMPTY = 1, E_NOT_JPEG, E_SEGMENT_TRUNCATED, E_BAD_MARKER, E_BAD_SOF, E_DUP_SOF, E_ZERO_SIZE,
-  E_BAD_SAMPLING, E_BAD_DQT, E_UNDEF_QT, E_BAD_DHT, E_UNDEF_HT, E_BAD_SOS, E_BAD_PROGRESSION,
-  E_SCAN_TRUNCATED, E_BAD_HUFFMAN, E_COEF_OVERFLOW, E_MISSING_RST, E_EXTRANEOUS, E_NO_IMAGE,
-  E_MISSING_SCAN, E_OOM, E_BAD_DRI, E_SOS_BEFORE_SOF, E_PIXELS, E_SCANS, E_NO_EOI, E_DUP_SCAN,
-  E_BAD_DC_SYMBOL, E_INCONSISTENT_PROGRESSION
-};
-/* At most this many data bytes may stand between the end of a scan (or restart interval) and
- * the next marker: reported as a warning (libjpeg: "extraneous bytes before marker"); more is
- * refused as corrupt data. Shared with the TypeScript decoder (MAX_EXTRANEOUS_BYTES). */
-#define MAX_EXTRANEOUS 2
+/* ---- status / error codes and parameter / result slots (codes.ts is generated from it) */
+#include "codes.h"
 
-/* ---- parameters / results shared with TS -------------------------------- */
-enum {
-  P_LEN, P_MODE, P_SCALE, P_DSTW, P_DSTH, P_LAYOUT, P_CHANNELS, P_RESIZE, P_SRCX, P_SRCY, P_SRCW,
-  P_SRCH, P_DRX, P_DRY, P_DRW, P_DRH, P_MAXSCANS, P_ORIENT, P_FANCY, P_PROFILE, P_COUNT
-};
-enum {
-  R_STATUS, R_DETAIL, R_OUTPTR, R_OUTW, R_OUTH, R_CHANNELS, R_ORIENT, R_W, R_H, R_NCOMP, R_SCALE,
-  R_PROGRESSIVE, R_WARN_EXTRANEOUS, R_WARN_NO_EOI, R_WARN_SCAN_PARAMETERS, R_COUNT
-};
 static i32 g_params[32];
 static i32 g_result[16];
 
@@ -1447,7 +1423,7 @@ static int setup_frame(void) {
   int drx = 0, dry = 0, drw, drh;
   if (mode == 1) {
     s = P[P_SCALE];
-    if (s != 1 && s != 2 && s != 4 && s != 8) { D.detail = 0; return ST_BAD_REQUEST; }
+    if (s != 1 && s != 2 && s != 4 && s != 8) { D.detail = BR_SCALE; return ST_BAD_REQUEST; }
     dstw = (W + s - 1) / s;
     dsth = (H + s - 1) / s;
     drw = dstw; drh = dsth;
@@ -1459,12 +1435,12 @@ static int setup_frame(void) {
     int rx = 0, ry = 0, rw = W, rh = H;
     if (P[P_SRCW] > 0) {
       rx = P[P_SRCX]; ry = P[P_SRCY]; rw = P[P_SRCW]; rh = P[P_SRCH];
-      if (rx < 0 || ry < 0 || rw <= 0 || rh <= 0 || (i64)rx + rw > W || (i64)ry + rh > H) { D.detail = 1; return ST_BAD_REQUEST; }
+      if (rx < 0 || ry < 0 || rw <= 0 || rh <= 0 || (i64)rx + rw > W || (i64)ry + rh > H) { D.detail = BR_SRC_RECT; return ST_BAD_REQUEST; }
     }
     drw = dstw; drh = dsth;
     if (P[P_DRW] > 0) {
       drx = P[P_DRX]; dry = P[P_DRY]; drw = P[P_DRW]; drh = P[P_DRH];
-      if (drx < 0 || dry < 0 || drw <= 0 || drh <= 0 || (i64)drx + drw > dstw || (i64)dry + drh > dsth) { D.detail = 2; return ST_BAD_REQUEST; }
+      if (drx < 0 || dry < 0 || drw <= 0 || drh <= 0 || (i64)drx + drw > dstw || (i64)dry + drh > dsth) { D.detail = BR_DST_RECT; return ST_BAD_REQUEST; }
     }
     s = 8;
     while (s > 1 && ((rw + s - 1) / s < drw || (rh + s - 1) / s < drh)) s >>= 1;
