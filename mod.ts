@@ -71,6 +71,8 @@ export {
   type JpegDecoder,
   JpegError,
   type JpegInfo,
+  type JpegWarning,
+  type JpegWarningKind,
   UnsupportedJpegError,
 } from "./src/decode/types.ts";
 export { decodeJpeg, isJpeg, readJpegInfo } from "./src/decode/mod.ts";
@@ -123,6 +125,12 @@ export {
 } from "./src/sinks/options.ts";
 export { pipe, type PipeOptions, type PipeResult, type PipeSource } from "./src/sinks/pipe.ts";
 export { type Log, SILENT_LOG } from "./src/util/log.ts";
+export {
+  type HintedErrorOptions,
+  hintsOf,
+  type OptionHint,
+  type OptionName,
+} from "./src/util/hint.ts";
 /**
  * Serve a frame stream to every consumer that connects (fan-out, per-consumer queues, `--slow`).
  *

@@ -3,8 +3,10 @@
  * or setup), never a stack trace; bounds on workers and output pixels; the error kinds.
  */
 import assert from "node:assert/strict";
+import { FLAG_OF, withFlags } from "../src/cli/flags.ts";
 import { errorKind, EXIT_CODES, reportError } from "../src/cli/main.ts";
 import { Logger } from "../src/cli/log.ts";
+import { keepEvery } from "../src/sources/sampling.ts";
 import { runCli } from "./helpers.ts";
 
 const READ = ["--allow-read=fixtures"];
@@ -138,6 +140,39 @@ Deno.test("exit codes come from the error's kind; no kind is one internal-error 
   const debug = new CaptureLogger();
   reportError(new TypeError("boom"), debug, true);
   assert.match(debug.text, /^framepipe: internal error: boom.*\nTypeError: boom\n\s+at /);
+});
+
+Deno.test("library messages name no flag; the CLI line adds the flag of the option they point at", async () => {
+  let err: unknown;
+  try {
+    keepEvery([{ key: "cover.jpg" }], 25);
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err instanceof Error);
+  assert.doesNotMatch(err.message, /--/);
+  const log = new CaptureLogger();
+  assert.equal(reportError(err, log), 2);
+  assert.match(log.text, /"cover\.jpg" has none \(--every 25\)\n$/);
+  assert.equal(
+    withFlags("gave up", [{ option: "maxRetries", value: 2 }, { option: "connectTimeout" }]),
+    "gave up (--max-retries 2, --connect-timeout)",
+  );
+  assert.equal(withFlags("as is"), "as is");
+  for (const flag of Object.values(FLAG_OF)) assert.match(flag, /^--[a-z-]+$/);
+  oneLine(
+    await runCli(["images", "-", "--every", "5"], { permissions: READ, stdin: new Uint8Array() }),
+    2,
+    /for stdin use ffmpeg's fps filter \(--every\)$/,
+  );
+  oneLine(
+    await runCli(["images", "-", "--labels", "dirs"], {
+      permissions: READ,
+      stdin: new Uint8Array(),
+    }),
+    2,
+    /not a stream on stdin \(--labels dirs\)$/,
+  );
 });
 
 Deno.test("framepipe --help documents exit code 70", async () => {

@@ -140,10 +140,14 @@ Deno.test("per-video label files: each video's frame numbers look up its own fil
       [[0], [1], [1], undefined],
       "b's frame 25 does not borrow a's",
     );
-    await assert.rejects(
-      () => openPerVideoLabels(`${dir}/labels/{video}.json`, [...images, "v/c/0.jpg"]),
-      /no label file ".*labels\/c\.json" for video c \(1 image\); add it, or pass --on-missing-label/,
+    const err = await openPerVideoLabels(`${dir}/labels/{video}.json`, [...images, "v/c/0.jpg"])
+      .then(() => undefined, (e) => e);
+    assert.match(
+      err.message,
+      /no label file ".*labels\/c\.json" for video c \(1 image\); add it, or /,
     );
+    // the library names the option, the CLI its flag (--on-missing-label skip|none)
+    assert.deepEqual(err.hints, [{ option: "onMissingLabel", value: "skip|none" }]);
     const none = await openPerVideoLabels(`${dir}/labels/{video}.json`, ["v/c/0.jpg"], {
       onMissing: "none",
     });
@@ -186,7 +190,7 @@ Deno.test("--label-stride/--label-field with --labels dirs is refused, not ignor
   );
   await assert.rejects(
     () => openImages(["fixtures/classes"], { labels: "dirs", labelField: "verb" }),
-    /apply to label files/,
+    /applies to label files/,
   );
 });
 

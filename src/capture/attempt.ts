@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { OptionHint } from "../util/hint.ts";
 import { FfmpegProcess } from "./ffmpeg.ts";
 import type { Emit } from "./readers.ts";
 import { FactParser, parseFfmpegLine, type StderrRelay } from "./stderr.ts";
@@ -17,6 +18,8 @@ export interface Attempt {
   status?: Deno.CommandStatus;
   /** Why the watchdog stopped it, if it did. */
   killReason?: string;
+  /** The option whose limit stopped it (with {@linkcode Attempt.killReason}). */
+  killHint?: OptionHint;
   /** Its last warning and error lines (redacted), oldest first. */
   lines: string[];
 }
@@ -88,11 +91,14 @@ export async function runAttempt(o: AttemptOptions): Promise<Attempt> {
     if (proc.exited || attempt.killReason) return;
     // ffmpeg's own protocol timeout should fire first; this is the backstop (+2 s).
     if (attempt.frames === 0 && now - started > o.connectMs + 2000) {
-      attempt.killReason = `no frame within ${o.connectMs / 1000} s (--connect-timeout)`;
+      attempt.killReason = `no frame within ${o.connectMs / 1000} s`;
+      attempt.killHint = { option: "connectTimeout" };
     } else if (attempt.frames > 0 && !blocked && now - lastProgress > o.stallMs) {
-      attempt.killReason = `no frame for ${o.stallMs / 1000} s (--stall-timeout)`;
+      attempt.killReason = `no frame for ${o.stallMs / 1000} s`;
+      attempt.killHint = { option: "stallTimeout" };
     } else if (attempt.frames === 0 && o.deadline !== undefined && now >= o.deadline) {
-      attempt.killReason = "no frame before the retry bound (--max-retries)";
+      attempt.killReason = "no frame before the retry bound";
+      attempt.killHint = { option: "maxRetries" };
     }
     if (attempt.killReason) proc.stop();
   }, 200);

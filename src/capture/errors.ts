@@ -4,22 +4,26 @@
  *
  * @module
  */
+import type { HintedErrorOptions, OptionHint } from "../util/hint.ts";
 
 /**
  * A capture setup problem (ffmpeg missing, no SRT support, bad URL, wrong passphrase):
  * retrying cannot help. The CLI prints the message and exits with code 2.
  */
 export class CaptureSetupError extends Error {
+  /** Options that fix or explain it (the CLI names their flags). */
+  readonly hints: readonly OptionHint[];
   /** Exit-code kind: the user's to fix (exit 2). */
   readonly kind = "setup";
   /**
    * Make the error.
    *
    * @param message What is wrong and how to fix it (never contains a passphrase).
-   * @param options Standard error options.
+   * @param options Standard error options and the options it points at.
    */
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: HintedErrorOptions) {
     super(message, options);
+    this.hints = options?.hints ?? [];
     this.name = "CaptureSetupError";
   }
 }
@@ -29,16 +33,19 @@ export class CaptureSetupError extends Error {
  * keeps dropping, undecodable input). The CLI prints the message and exits with code 1.
  */
 export class CaptureError extends Error {
+  /** Options that fix or explain it (the CLI names their flags). */
+  readonly hints: readonly OptionHint[];
   /** Exit-code kind: the stream failed for good (exit 1). */
   readonly kind = "data";
   /**
    * Make the error.
    *
    * @param message What failed (never contains a passphrase).
-   * @param options Standard error options.
+   * @param options Standard error options and the options it points at.
    */
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: HintedErrorOptions) {
     super(message, options);
+    this.hints = options?.hints ?? [];
     this.name = "CaptureError";
   }
 }

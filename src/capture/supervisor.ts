@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { Log } from "../util/log.ts";
 import { sleep } from "../util/sleep.ts";
 import type { Attempt } from "./attempt.ts";
 import { backoffDelay, retryBoundMs, type RetryPolicy } from "./backoff.ts";
@@ -20,8 +21,8 @@ export interface SuperviseOptions {
   reconnect: boolean;
   /** Stops supervising. */
   signal: AbortSignal;
-  /** Where retry messages go. */
-  log: { warn(msg: string): void };
+  /** Where retry messages go (with the option whose limit stopped the run, if one did). */
+  log: Pick<Log, "warn">;
   /** Run ffmpeg once; `deadline` is the retry bound (a `performance.now()` time) during an outage. */
   attempt: (deadline: number | undefined) => Promise<Attempt>;
   /** What went wrong in a run. */
@@ -52,10 +53,11 @@ export async function supervise(o: SuperviseOptions): Promise<void> {
     }
     const d = o.diagnose(a);
     const what = d?.message ?? a.killReason ?? `ffmpeg exited with code ${a.status?.code ?? "?"}`;
+    const hints = !d && a.killHint ? [a.killHint] : [];
     if (d?.setup) throw new CaptureSetupError(d.message);
     if (!o.reconnect) {
       if (a.status?.success && !a.killReason) return; // end of the file / stream
-      throw new CaptureError(what);
+      throw new CaptureError(what, { hints });
     }
     failures++;
     const now = performance.now();
@@ -63,9 +65,9 @@ export async function supervise(o: SuperviseOptions): Promise<void> {
     if (failures === 1) deadline = now + bound;
     const delay = backoffDelay(failures, policy);
     if (failures > policy.maxRetries || (deadline !== undefined && now + delay >= deadline)) {
-      throw new CaptureError(
-        `${what}; gave up after ${failures - 1} retries (--max-retries ${policy.maxRetries})`,
-      );
+      throw new CaptureError(`${what}; gave up after ${failures - 1} retries`, {
+        hints: [{ option: "maxRetries", value: policy.maxRetries }, ...hints],
+      });
     }
     o.onFailure?.();
     const lost = a.frames > 0 || a.status?.success ? "stream ended" : "cannot connect";
@@ -75,6 +77,7 @@ export async function supervise(o: SuperviseOptions): Promise<void> {
       } s (retry ${failures}/${policy.maxRetries}${
         failures === 1 ? `; giving up after at most ${Math.ceil(bound / 1000)} s` : ""
       })`,
+      hints,
     );
     await sleep(delay, signal);
     if (!signal.aborted) o.onRestart?.();

@@ -33,6 +33,7 @@ import { onStopSignals } from "./signals.ts";
 import { CHOLECT50_FIELDS } from "../labels/cholect50.ts";
 import { loadFrameLabels } from "../labels/load.ts";
 import { DEFAULT_LABEL_FPS, VideoLabeler } from "../labels/video_labels.ts";
+import { withFlags } from "./flags.ts";
 
 /** The `capture` options. `--reconnect` and `--connect-timeout` are the input side's here. */
 export const CAPTURE_OPTIONS = {
@@ -211,7 +212,7 @@ export async function captureCommand(args: string[]): Promise<number> {
   if (openError !== undefined && !early.signal.aborted) {
     await source.close();
     if (openError instanceof CaptureError) {
-      log.error(openError.message);
+      log.error(withFlags(openError.message, openError.hints));
       return 1;
     }
     throw openError;
@@ -256,7 +257,7 @@ export async function captureCommand(args: string[]): Promise<number> {
     }));
   } catch (err) {
     if (err instanceof CaptureError) {
-      log.error(err.message);
+      log.error(withFlags(err.message, err.hints));
       return 1;
     }
     if (err instanceof CaptureSetupError) throw err;

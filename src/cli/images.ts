@@ -238,7 +238,7 @@ export async function imagesCommand(args: string[]): Promise<number> {
     reuseBuffers: (output.out === "-" || output.out === "stdout") && !output.net?.listen,
     decoder: v.decoder,
     onNotice: (m) => log.info(m),
-    onWarning: (m) => log.warn(m),
+    onWarning: (m, hints) => log.warn(m, hints),
   };
   let reported = 0;
   // A run of one input that is refused says so in one line at the end (no skip + done lines).

@@ -4,6 +4,9 @@
  * @module
  */
 
+import type { OptionHint } from "../util/hint.ts";
+import { withFlags } from "./flags.ts";
+
 const enc = new TextEncoder();
 
 /** Writes `framepipe: ...` lines to stderr. */
@@ -27,11 +30,12 @@ export class Logger {
   }
 
   /**
-   * A warning (always printed).
+   * A warning (always printed), with the flags of the options it points at.
    * @param msg The message.
+   * @param hints Options the warning points at.
    */
-  warn(msg: string): void {
-    this.raw(`framepipe: ${msg}\n`);
+  warn(msg: string, hints?: readonly OptionHint[]): void {
+    this.raw(`framepipe: ${withFlags(msg, hints)}\n`);
   }
 
   /**

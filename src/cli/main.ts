@@ -10,6 +10,8 @@ import { captureCommand } from "./capture.ts";
 import { decodeServerCommand } from "./decode_server.ts";
 import { imagesCommand } from "./images.ts";
 import { inspectCommand } from "./inspect.ts";
+import { hintsOf } from "../util/hint.ts";
+import { withFlags } from "./flags.ts";
 import { Logger } from "./log.ts";
 import { EXIT_CODES_LINE, suggest, UsageError } from "./options.ts";
 import { previewCommand } from "./preview.ts";
@@ -154,7 +156,7 @@ export function reportError(err: unknown, log: Logger, debug = false): number {
   const kind = errorKind(err);
   const message = err instanceof Error ? err.message : String(err);
   if (kind !== "internal") {
-    log.error(oneLine(message));
+    log.error(withFlags(oneLine(message), hintsOf(err)));
     return EXIT_CODES[kind];
   }
   log.raw(

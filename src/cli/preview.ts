@@ -33,6 +33,7 @@ import {
   STREAM_INPUT_OPTIONS,
   streamRecords,
 } from "./stream_input.ts";
+import { withFlags } from "./flags.ts";
 
 /** Where `preview` reads frames from. */
 export type PreviewSourceKind = "images" | "capture" | "stream";
@@ -301,7 +302,7 @@ export async function previewCommand(args: string[]): Promise<number> {
       : await fromStream(positionals[0], v, given, n);
   } catch (err) {
     if (err instanceof CaptureError) {
-      log.error(err.message);
+      log.error(withFlags(err.message, err.hints));
       return 1;
     }
     throw err;

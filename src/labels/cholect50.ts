@@ -96,7 +96,12 @@ export function parseCholecT50(
 function categoryNames(cat: unknown, file: string, field: string): string[] {
   if (Array.isArray(cat)) return cat.map(String);
   if (!isObject(cat)) {
-    throw new LabelError(`${file}: no categories["${field}"]; --label-field must name a category`);
+    throw new LabelError(
+      `${file}: no categories["${field}"]; the label field must name a category`,
+      {
+        hints: [{ option: "labelField" }],
+      },
+    );
   }
   const names: string[] = [];
   for (const [k, v] of Object.entries(cat)) {

@@ -3,18 +3,23 @@
  *
  * @module
  */
+import type { HintedErrorOptions, OptionHint } from "../util/hint.ts";
 
 /** A label file could not be understood, or does not fit the inputs (CLI exit code 2). */
 export class LabelError extends Error {
+  /** Options that fix or explain it (the CLI names their flags). */
+  readonly hints: readonly OptionHint[];
   /** Exit-code kind: the user's to fix (exit 2). */
   readonly kind = "setup";
   /**
    * Make the error.
    *
    * @param message What is wrong, in which file, and how to fix it.
+   * @param options Standard error options and the options it points at.
    */
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: HintedErrorOptions) {
+    super(message, options);
+    this.hints = options?.hints ?? [];
     this.name = "LabelError";
   }
 }

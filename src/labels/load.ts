@@ -69,7 +69,8 @@ export function parseLabelText(
   else throw new SourceError(`${file}: empty label file`);
   if (options.field !== undefined) {
     throw new LabelError(
-      `${file}: --label-field picks a field of CholecT50 JSON labels; this file is not one`,
+      `${file}: a label field picks a field of CholecT50 JSON labels; this file is not one`,
+      { hints: [{ option: "labelField" }] },
     );
   }
   return parsed;
@@ -95,8 +96,9 @@ export async function loadLabels(file: string, options: LabelOptions = {}): Prom
   if (parsed.kind === "frames") return new FrameNumberLabeler(parsed.table, options.stride ?? 1);
   if (options.stride !== undefined && options.stride !== 1) {
     throw new LabelError(
-      `${file}: --label-stride maps image numbers to annotation frames of Cholec80/CholecT50 ` +
+      `${file}: a label stride maps image numbers to annotation frames of Cholec80/CholecT50 ` +
         `files; this file's labels are by key (name the frames' keys instead)`,
+      { hints: [{ option: "labelStride" }] },
     );
   }
   return parsed.labeler;

@@ -115,7 +115,8 @@ export async function openPerVideoLabels(
       if ((options.onMissing ?? "error") === "error") {
         throw new LabelError(
           `no label file "${file}" for video ${video} (${n} image${n === 1 ? "" : "s"}); ` +
-            `add it, or pass --on-missing-label skip (leave them out) or none (no labels)`,
+            `add it, or skip such videos' images or pass them without labels`,
+          { hints: [{ option: "onMissingLabel", value: "skip|none" }] },
         );
       }
       missing.set(video, n);

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { OptionHint } from "../util/hint.ts";
 import path from "node:path";
 import type { InputFile } from "../sources/list.ts";
 import type { CholecT50Field } from "./cholect50.ts";
@@ -24,9 +25,9 @@ export interface ResolveLabelsOptions {
   onMissing?: MissingLabelMode;
   /**
    * Told of a likely mistake that does not stop the run: one frame-numbered label file over
-   * several video folders (every video gets the same labels).
+   * several video folders (every video gets the same labels). `hints`: the options it points at.
    */
-  onWarning?: (message: string) => void;
+  onWarning?: (message: string, hints?: readonly OptionHint[]) => void;
 }
 
 /** The labeler and the files left to read. */
@@ -73,8 +74,9 @@ export async function resolveLabels(
   if (spec === "dirs") {
     if (options.stride !== undefined || options.field !== undefined) {
       throw new LabelError(
-        "--label-stride and --label-field apply to label files; --labels dirs takes the class " +
-          "from each file's folder",
+        "a label stride or field applies to label files; labels from folders (dirs) take the " +
+          "class from each file's folder",
+        { hints: [{ option: "labelStride" }, { option: "labelField" }] },
       );
     }
     return { labeler: new DirLabeler(files.map((f) => f.dir)), files, noLabelFile: 0 };
@@ -111,7 +113,7 @@ function warnSharedFrameLabels(
   const names = [...videos].slice(0, 2).join(", ") + (videos.size > 2 ? ", ..." : "");
   options.onWarning(
     `${file} labels frames by number and the inputs span ${videos.size} folders (${names}): ` +
-      `every video gets the same labels; for one label file per video name it with {video}, ` +
-      `e.g. --labels 'labels/{video}${path.extname(file)}'`,
+      `every video gets the same labels; for one label file per video name it with {video}`,
+    [{ option: "labels", value: `'labels/{video}${path.extname(file)}'` }],
   );
 }

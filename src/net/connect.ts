@@ -48,7 +48,7 @@ function tlsHint(err: Error, o: ConnectOptions): string {
       "-addext basicConstraints=critical,CA:FALSE, or sign a server certificate with your CA";
   }
   if (/UnknownIssuer|self.signed/i.test(m) && !o.caCerts) {
-    return `${m} (a self-signed server needs --ca FILE)`;
+    return `${m} (a self-signed server needs its certificate trusted as a CA)`;
   }
   if (/NotValidForName/i.test(m)) {
     return `${m} (the certificate's subjectAltName must list ${o.hostname})`;
@@ -87,8 +87,10 @@ export async function connectWithRetry(o: ConnectOptions): Promise<Deno.Conn | n
         } catch (err) {
           conn.close();
           if (retryable(err)) throw err;
+          const unknownIssuer = /UnknownIssuer|self.signed/i.test((err as Error).message);
           throw new NetworkError(`${what}: TLS handshake failed: ${tlsHint(err as Error, o)}`, {
             cause: err,
+            hints: unknownIssuer && !o.caCerts ? [{ option: "ca", value: "FILE" }] : [],
           });
         }
         return conn;
@@ -110,8 +112,8 @@ export async function connectWithRetry(o: ConnectOptions): Promise<Deno.Conn | n
             (err as Error).message.replace(/\s*\(os error \d+\)/, "")
           }) after ${attempt} attempts in ${
             (o.timeoutMs / 1000).toFixed(1)
-          } s; start the consumer first or raise --connect-timeout`,
-          { cause: err },
+          } s; start the consumer first or raise the connect timeout`,
+          { cause: err, hints: [{ option: "connectTimeout" }] },
         );
       }
       o.onRetry?.(attempt, err as Error);
@@ -121,29 +123,37 @@ export async function connectWithRetry(o: ConnectOptions): Promise<Deno.Conn | n
   }
 }
 
+/** What each PEM file is, for messages. */
+const PEM_FILES = { ca: "CA certificate", tlsCert: "TLS certificate", tlsKey: "TLS key" } as const;
+
 /**
- * Read a PEM file given to `--tls-cert`, `--tls-key` or `--ca`.
+ * Read a PEM file: a CA certificate to trust, or a server's certificate or key.
  *
  * @param path The file.
- * @param flag The option, for messages.
+ * @param option Which file it is (the CLI names the option's flag).
  * @returns The PEM text.
  * @throws {NetworkError} missing permission, missing file, or not PEM.
  */
-export async function readPem(path: string, flag: string): Promise<string> {
+export async function readPem(path: string, option: keyof typeof PEM_FILES): Promise<string> {
+  const flag = PEM_FILES[option];
+  const hints = [{ option }];
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotCapable) {
-      throw new NetworkError(`${flag} ${path}: run with --allow-read=${path}`, { cause: err });
+      throw new NetworkError(`${flag} ${path}: run with --allow-read=${path}`, {
+        cause: err,
+        hints,
+      });
     }
     if (err instanceof Deno.errors.NotFound) {
-      throw new NetworkError(`${flag} ${path}: no such file`, { cause: err });
+      throw new NetworkError(`${flag} ${path}: no such file`, { cause: err, hints });
     }
-    throw new NetworkError(`${flag} ${path}: ${(err as Error).message}`, { cause: err });
+    throw new NetworkError(`${flag} ${path}: ${(err as Error).message}`, { cause: err, hints });
   }
   if (!text.includes("-----BEGIN ")) {
-    throw new NetworkError(`${flag} ${path} is not a PEM file (no "-----BEGIN" line)`);
+    throw new NetworkError(`${flag} ${path} is not a PEM file (no "-----BEGIN" line)`, { hints });
   }
   return text;
 }

@@ -108,7 +108,7 @@ export async function connectStream(
 ): Promise<ConsumerConnection> {
   const target = parseTcpUrl(url);
   const name = `${target.tls ? "tcps" : "tcp"}://${formatHostPort(target)}`;
-  const caCerts = options.caCerts ?? (options.ca ? [await readPem(options.ca, "--ca")] : undefined);
+  const caCerts = options.caCerts ?? (options.ca ? [await readPem(options.ca, "ca")] : undefined);
   const conn = await connectWithRetry({
     hostname: target.hostname,
     port: target.port,

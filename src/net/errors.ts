@@ -3,22 +3,26 @@
  *
  * @module
  */
+import type { HintedErrorOptions, OptionHint } from "../util/hint.ts";
 
 /**
  * A network setup problem the user must fix (CLI exit code 2): a bad address, a missing
  * `--allow-net`, no consumer within `--connect-timeout`, a certificate that cannot be read.
  */
 export class NetworkError extends Error {
+  /** Options that fix or explain it (the CLI names their flags). */
+  readonly hints: readonly OptionHint[];
   /** Exit-code kind: the user's to fix (exit 2). */
   readonly kind = "setup";
   /**
    * Make the error.
    *
    * @param message What is wrong and what to do.
-   * @param options Standard error options (`cause`).
+   * @param options Standard error options and the options it points at (`cause`).
    */
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: HintedErrorOptions) {
     super(message, options);
+    this.hints = options?.hints ?? [];
     this.name = "NetworkError";
   }
 }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { OptionHint } from "../util/hint.ts";
 import { JpegError } from "../decode/mod.ts";
 import type { Frame, StreamHeader } from "../formats/frame.ts";
 import type { CholecT50Field } from "../labels/cholect50.ts";
@@ -84,9 +85,9 @@ export interface ImagesOptions extends RenderOptions, OrderOptions {
   onNotice?: (message: string) => void;
   /**
    * Told of a likely mistake that does not stop the run, e.g. one label file keyed by frame
-   * number applied to the frames of several videos.
+   * number applied to the frames of several videos. `hints`: the options it points at.
    */
-  onWarning?: (message: string) => void;
+  onWarning?: (message: string, hints?: readonly OptionHint[]) => void;
 }
 
 /** A bad input with `onError: "fail"` (CLI exit code 1). */
@@ -415,16 +416,21 @@ export async function openImages(
   };
   if (inputs.length === 1 && inputs[0] === "-") {
     if (options.labels === "dirs") {
-      throw new SourceError("--labels dirs needs files in folders, not a stream on stdin");
+      throw new SourceError("labels from folders need files in folders, not a stream on stdin", {
+        hints: [{ option: "labels", value: "dirs" }],
+      });
     }
     if (typeof options.labels === "string" && isPerVideoTemplate(options.labels)) {
       throw new SourceError(
-        `--labels ${options.labels} names one file per video folder; stdin has no folders`,
+        `per-video labels ${options.labels} name one file per video folder; stdin has no folders`,
+        { hints: [{ option: "labels", value: options.labels }] },
       );
     }
     if (options.every !== undefined) {
       throw new SourceError(
-        "--every selects files by the frame number in their names; for stdin use ffmpeg's fps filter",
+        "keeping every Nth frame selects files by the frame number in their names; for stdin " +
+          "use ffmpeg's fps filter",
+        { hints: [{ option: "every" }] },
       );
     }
     const labeler = typeof options.labels === "string"

@@ -242,7 +242,7 @@ export async function inspectRedis(
     target,
     password: pw?.password,
     passwordFrom: pw?.from,
-    caPem: o.ca ? await readPem(o.ca, "--ca") : undefined,
+    caPem: o.ca ? await readPem(o.ca, "ca") : undefined,
     connectTimeoutMs: o.connectTimeoutMs,
     what: `inspect ${target.display}`,
   });

@@ -40,7 +40,7 @@ export async function openRedisSink(dest: string, o: OpenSinkOptions): Promise<R
     retainBytes: r.retainBytes,
     password: pw?.password,
     passwordFrom: pw?.from,
-    caPem: r.ca ? await readPem(r.ca, "--ca") : undefined,
+    caPem: r.ca ? await readPem(r.ca, "ca") : undefined,
     connectTimeoutMs: r.connectTimeoutMs ?? REDIS_DEFAULTS.connectTimeoutMs,
     log: o.log,
     signal: o.signal,

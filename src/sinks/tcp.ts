@@ -38,7 +38,7 @@ export async function openTcpClient(dest: string, o: OpenSinkOptions): Promise<T
     address,
     format: o.format,
     tls,
-    caCerts: net.ca ? [await readPem(net.ca, "--ca")] : undefined,
+    caCerts: net.ca ? [await readPem(net.ca, "ca")] : undefined,
     token: net.token,
     connectTimeoutMs: net.connectTimeoutMs ?? NET_DEFAULTS.connectTimeoutMs,
     reconnect: net.reconnect ?? NET_DEFAULTS.reconnect,
@@ -60,8 +60,8 @@ export async function openTcpServer(o: OpenSinkOptions): Promise<TcpServerSink> 
   warnFlagToken(o);
   const tls = net.tlsCert && net.tlsKey
     ? {
-      cert: await readPem(net.tlsCert, "--tls-cert"),
-      key: await readPem(net.tlsKey, "--tls-key"),
+      cert: await readPem(net.tlsCert, "tlsCert"),
+      key: await readPem(net.tlsKey, "tlsKey"),
     }
     : undefined;
   if (!net.token && net.listen.hostname !== DEFAULT_LISTEN_HOST && net.listen.hostname !== "::1") {

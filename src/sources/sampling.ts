@@ -149,7 +149,8 @@ export function keepEvery<T extends { key: string }>(inputs: T[], n: number): T[
     const k = frameNumber(f.key);
     if (k === undefined) {
       throw new SourceError(
-        `--every ${n} keeps frames by the number in their names; "${f.key}" has none`,
+        `keeping every ${n}th frame needs a frame number in each name; "${f.key}" has none`,
+        { hints: [{ option: "every", value: n }] },
       );
     }
     return k % n === 0;

@@ -5,12 +5,14 @@
  * @module
  */
 
+import type { OptionHint } from "./hint.ts";
+
 /** Where library parts report connections, retries, drops and other events. */
 export interface Log {
   /** An informational line (the CLI hides it with `--quiet`). */
   info(msg: string): void;
-  /** A warning (always shown by the CLI). */
-  warn(msg: string): void;
+  /** A warning (always shown by the CLI, which adds the flags of `hints`). */
+  warn(msg: string, hints?: readonly OptionHint[]): void;
 }
 
 /**
