@@ -23,14 +23,14 @@ interface PyResult {
 /** Run `code` with the installed package's python (or `python`), from the repo root. */
 async function py(
   code: string,
-  opts: { env?: Record<string, string>; stdin?: Uint8Array; python?: string } = {},
+  opts: { env?: Record<string, string>; stdin?: Uint8Array; python?: string; cwd?: string } = {},
 ): Promise<PyResult> {
   const python = opts.python ?? await framepipeVenv();
   assert.ok(python, "pip install --no-build-isolation ./python into a venv failed");
   const base = opts.python ? {} : (await env()).env;
   const child = new Deno.Command(python, {
     args: ["-c", code],
-    cwd: ROOT,
+    cwd: opts.cwd ?? ROOT,
     env: { ...base, ...opts.env },
     stdin: opts.stdin ? "piped" : "null",
     stdout: "piped",
@@ -489,14 +489,24 @@ print(json.dumps([list(cmd), cmd.how, cmd.permissions, glob.permissions, n, vide
   assert.equal(cmd.filter((a: string) => a.startsWith("--allow")).length, 1, cmd.join(" "));
   assert.equal(n, 12);
 
+  // the issue's check: installed, run inside the clone, nothing on PATH, no FRAMEPIPE_CMD
+  const inClone = await py(
+    `import framepipe
+print(framepipe.find_producer()[0], framepipe.read_rgb_image("fixtures/frames/169_0.jpg", width=853, height=480).shape)`,
+    { env: { PATH: `${deno.replace(/\/[^/]*$/, "")}:/usr/bin:/bin`, FRAMEPIPE_CMD: "" } },
+  );
+  assert.equal(ok(inClone).trim(), "clone (3, 480, 853)");
+
+  const elsewhere = await Deno.makeTempDir();
   const none = await py(
     `import framepipe
 try:
     framepipe.images("fixtures/frames")
 except framepipe.ProducerNotFoundError as e:
     print(e)`,
-    { env: { PATH: "/usr/bin:/bin", FRAMEPIPE_CMD: "" } },
+    { env: { PATH: "/usr/bin:/bin", FRAMEPIPE_CMD: "" }, cwd: elsewhere },
   );
+  await Deno.remove(elsewhere);
   const msg = ok(none);
   assert.match(msg, /PATH/);
   assert.match(msg, /FRAMEPIPE_CMD/);

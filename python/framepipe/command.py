@@ -303,18 +303,29 @@ class ProducerNotFoundError(FileNotFoundError):
     ``$FRAMEPIPE_CMD``, nor a clone with ``deno`` (the message says how to fix it)."""
 
 
-def _clone_root() -> str | None:
-    """The framepipe clone this package lives in (``CLONE/python/framepipe``), if any."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    root = os.path.dirname(os.path.dirname(here))
+def _is_clone(root: str) -> bool:
     try:
         with open(os.path.join(root, "deno.json"), encoding="utf-8") as f:
             name = json.load(f).get("name")
-    except (OSError, ValueError):
-        return None
-    if name == "@framepipe/framepipe" and os.path.isfile(os.path.join(root, "cli.ts")):
-        return root
-    return None
+    except (OSError, ValueError, AttributeError):
+        return False
+    return name == "@framepipe/framepipe" and os.path.isfile(os.path.join(root, "cli.ts"))
+
+
+def _clone_root() -> str | None:
+    """The framepipe clone to run from: the one this package lives in
+    (``CLONE/python/framepipe``, e.g. ``PYTHONPATH=python``), else the current directory or
+    one of its parents when it is a clone (a package installed from it, used in it)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    candidates = [os.path.dirname(os.path.dirname(here))]
+    d = os.getcwd()
+    while True:
+        candidates.append(d)
+        parent = os.path.dirname(d)
+        if parent == d:
+            break
+        d = parent
+    return next((c for c in candidates if _is_clone(c)), None)
 
 
 def _deno() -> str | None:
@@ -329,8 +340,9 @@ def find_producer() -> tuple[str, list[str]]:
     """How framepipe is started here: ``(how, argv prefix)``.
 
     In order: ``$FRAMEPIPE_CMD`` when set (an explicit choice wins), ``framepipe`` on PATH,
-    else, when this package runs from a clone (``CLONE/python/framepipe``) and ``deno`` is
-    installed, ``deno run CLONE/cli.ts`` (``how`` is ``"env"``, ``"path"`` or ``"clone"``;
+    else, when ``deno`` is installed and this package runs from a clone
+    (``CLONE/python/framepipe``) or the current directory is (in) a clone,
+    ``deno run CLONE/cli.ts`` (``how`` is ``"env"``, ``"path"`` or ``"clone"``;
     for ``"clone"`` the permissions are added by the caller). Raises
     :class:`ProducerNotFoundError` naming both ways to fix it when none works.
     """
