@@ -8,25 +8,18 @@
  * @module
  */
 
+import { mulberry32 } from "../../src/util/random.ts";
+
 /** A deterministic random source in [0, 1). */
 export type Rand = () => number;
 
 /**
- * mulberry32: a small, fast, seeded 32-bit generator.
+ * The seeded generator (mulberry32, shared with the shuffles: src/util/random.ts).
  *
  * @param seed Any integer.
  * @returns A function returning the next number in [0, 1).
  */
-export function seededRandom(seed: number): Rand {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom: (seed: number) => Rand = mulberry32;
 
 /** An integer in [0, n). */
 function below(rand: Rand, n: number): number {

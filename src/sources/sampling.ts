@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { mulberry32 } from "../util/random.ts";
 import { SourceError } from "./errors.ts";
 import { frameNumber } from "./frame_number.ts";
 
@@ -42,24 +43,6 @@ export interface PlannedItem {
   position: number;
   /** 0-based epoch. */
   epoch: number;
-}
-
-/**
- * A small, fast, seedable PRNG (mulberry32), so shuffles are reproducible across runs and
- * machines.
- *
- * @param seed 32-bit seed.
- * @returns A function returning floats in [0, 1).
- */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
