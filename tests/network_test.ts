@@ -8,6 +8,7 @@ import { connectStream } from "../src/net/consumer.ts";
 import { SeqCheck } from "../src/net/seq.ts";
 import { Consumer } from "../src/sinks/tcp_consumer.ts";
 import { TcpServerSink } from "../src/sinks/tcp_server.ts";
+import { testFrame } from "./frames.ts";
 import { freePort, parseStream, PYTHON, pythonHas, ROOT, withTempDir } from "./helpers.ts";
 
 const hasNumpy = await pythonHas("numpy");
@@ -828,21 +829,6 @@ netTest("network options that do not fit together are usage errors", async () =>
 
 // --- seams in process: the slow-consumer policy, sequence checks ---------------------------
 
-function fakeFrame(seq: number): Frame {
-  return {
-    width: 1,
-    height: 1,
-    channels: 1,
-    layout: "chw",
-    data: new Uint8Array([seq & 255]),
-    seq,
-    position: seq,
-    timestamp: 0,
-    key: `f${seq}`,
-    labels: [],
-  };
-}
-
 const noSocket = { write: (p: Uint8Array) => Promise.resolve(p.length) };
 const tag = (f: Frame, gap: number) => [new TextEncoder().encode(`${f.seq}+${gap}`)];
 
@@ -850,7 +836,7 @@ Deno.test("slow policy drop: the oldest queued frame goes and the next one carri
   const c = new Consumer(1, "peer", noSocket, 2);
   c.pushRecord([new Uint8Array([0])]); // the header is never dropped
   for (let i = 0; i < 5; i++) {
-    assert.equal(c.offer(fakeFrame(i), tag(fakeFrame(i), 0), "drop", tag), "queued");
+    assert.equal(c.offer(testFrame(i), tag(testFrame(i), 0), "drop", tag), "queued");
   }
   assert.equal(c.queuedFrames(), 2);
   assert.equal(c.dropped, 3);
@@ -870,8 +856,8 @@ Deno.test("slow policy drop: the oldest queued frame goes and the next one carri
 
 Deno.test("slow policy disconnect: a full queue is reported as too slow and nothing is queued", () => {
   const c = new Consumer(1, "peer", noSocket, 1);
-  assert.equal(c.offer(fakeFrame(0), tag(fakeFrame(0), 0), "disconnect", tag), "queued");
-  assert.equal(c.offer(fakeFrame(1), tag(fakeFrame(1), 0), "disconnect", tag), "too-slow");
+  assert.equal(c.offer(testFrame(0), tag(testFrame(0), 0), "disconnect", tag), "queued");
+  assert.equal(c.offer(testFrame(1), tag(testFrame(1), 0), "disconnect", tag), "too-slow");
   assert.equal(c.queuedFrames(), 1);
   assert.equal(c.dropped, 0);
 });
@@ -882,8 +868,8 @@ Deno.test("the consumer writer sends queued records in order and stops after the
   const c = new Consumer(1, "peer", sock, 4);
   const w = c.write();
   c.pushRecord([new Uint8Array([9])]);
-  c.offer(fakeFrame(1), [new Uint8Array([1])], "drop", tag);
-  c.offer(fakeFrame(2), [new Uint8Array([2]), new Uint8Array([22])], "drop", tag);
+  c.offer(testFrame(1), [new Uint8Array([1])], "drop", tag);
+  c.offer(testFrame(2), [new Uint8Array([2]), new Uint8Array([22])], "drop", tag);
   c.ending = true;
   c.pushRecord([new Uint8Array([7])]);
   await w;
@@ -934,7 +920,7 @@ netTest(
       }
       return out;
     })();
-    for (const seq of [0, 1, 5, 6]) await sink.write(fakeFrame(seq));
+    for (const seq of [0, 1, 5, 6]) await sink.write(testFrame(seq));
     await sink.end({
       frames: 4,
       skipped: 0,

@@ -2,10 +2,10 @@
  * `framepipe preview`: contact sheets decoded back (PIL) and compared with the source frames.
  */
 import assert from "node:assert/strict";
-import type { Frame } from "../src/formats/frame.ts";
 import { ADVANCE, FONT_5X7, glyph, textWidth } from "../src/preview/font.ts";
 import { crc32, encodePng, PNG_SIGNATURE } from "../src/preview/png.ts";
 import { ContactSheet, fitText, type TileRect } from "../src/preview/sheet.ts";
+import { testFrame } from "./frames.ts";
 import { parseFrames, pythonHas, runCli, runPython, withTempDir } from "./helpers.ts";
 
 const hasPil = await pythonHas("PIL", "numpy");
@@ -64,18 +64,7 @@ function expectedRects(
   cols?: number,
 ) {
   const sheet = new ContactSheet({ count, cols, tileWidth: tw, tileHeight: th, title: "x" });
-  const dummy: Frame = {
-    width: fw,
-    height: fh,
-    channels: 3,
-    layout: "chw",
-    data: new Uint8Array(fw * fh * 3),
-    seq: 0,
-    position: 0,
-    timestamp: 0,
-    key: "",
-    labels: [],
-  };
+  const dummy = testFrame(0, { width: fw, height: fh });
   for (let i = 0; i < count; i++) sheet.draw(i, dummy, []);
   return { rects: sheet.tiles, width: sheet.width, height: sheet.height };
 }

@@ -12,6 +12,7 @@ import { openSink, SINK_SCHEMES } from "../src/sinks/open_sink.ts";
 import { SinkError } from "../src/sinks/options.ts";
 import { pipe } from "../src/sinks/pipe.ts";
 import { ConsumerGoneError, writeAll } from "../src/util/io.ts";
+import { testFrame } from "./frames.ts";
 import { withTempDir } from "./helpers.ts";
 
 const HEADER: StreamHeader = {
@@ -23,20 +24,7 @@ const HEADER: StreamHeader = {
   channels: 3,
 };
 
-function frame(seq: number): Frame {
-  return {
-    width: 2,
-    height: 1,
-    channels: 3,
-    layout: "chw",
-    data: new Uint8Array([seq, 1, 2, 3, 4, 5]),
-    seq,
-    position: seq,
-    timestamp: 1000 + seq,
-    key: `f${seq}`,
-    labels: [seq % 2],
-  };
-}
+const frame = testFrame;
 
 async function* frames(n: number): AsyncGenerator<Frame> {
   for (let i = 0; i < n; i++) yield frame(i);
