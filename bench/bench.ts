@@ -3,7 +3,7 @@
  * run, plus decoder throughput, a per-frame time breakdown and peak memory.
  *
  *   deno task bench [--frames 200] [--rounds 3] [--repeats 5] [--long 2000] [--quick]
- *                   [--corpus DIR] [--only e2e,decode,breakdown,rss] [--imagescript]
+ *                   [--corpus DIR] [--only e2e,decode,breakdown,rss,python,png] [--imagescript]
  *
  * Sections (tables are Markdown, ready for bench/RESULTS.md and the README):
  *  1. Corpus: N photographic 1920x1080 q90 4:2:0 JPEGs (crops of the corpus photo plus
@@ -19,6 +19,8 @@
  *     imagescript (in its producer process), tjbench (native libjpeg-turbo) when installed.
  *  4. Where the time goes, ms/frame: read, header parse, decode, resize, worker hop, write.
  *  5. Peak RSS of framepipe (2 workers) over a short and a long run (`--loop --limit`).
+ *  6. The Python package (`bench/python_bench.ts`: read_rgb_image, ImageFolder vs torchvision)
+ *     and PNG decoding (`bench/png_bench.ts`), each in its own process, their tables as printed.
  *
  * @module
  */
@@ -67,7 +69,7 @@ function parseSettings(args: string[]): Settings {
       quick: { type: "boolean", default: false },
       imagescript: { type: "boolean", default: false },
       corpus: { type: "string" },
-      only: { type: "string", default: "e2e,decode,breakdown,rss" },
+      only: { type: "string", default: "e2e,decode,breakdown,rss,python,png" },
     },
   });
   const quick = v.quick === true;
@@ -827,6 +829,25 @@ async function memory(dir: string, n: number, s: Settings) {
 }
 
 // ------------------------------------------------------------------------------------------
+// 6. The Python package and PNG benches
+// ------------------------------------------------------------------------------------------
+
+/** Run `bench/<file>` in its own process and print what it prints (or why it failed). */
+async function subBench(file: string, args: string[]): Promise<void> {
+  try {
+    await Deno.stat(`${ROOT}/bench/${file}`);
+  } catch {
+    return; // not in this checkout
+  }
+  console.log(`## bench/${file} ${args.join(" ")}\n`);
+  const r = await run(Deno.execPath(), ["run", "-A", `${ROOT}/bench/${file}`, ...args], {
+    cwd: ROOT,
+  });
+  console.log(r.out.trim() + "\n");
+  if (!r.ok) console.log(`bench/${file} failed: ${r.err.trim().split("\n").slice(-3).join(" ")}\n`);
+}
+
+// ------------------------------------------------------------------------------------------
 // Main
 // ------------------------------------------------------------------------------------------
 
@@ -861,6 +882,25 @@ async function main(): Promise<void> {
     if (s.only.has("decode")) await decodeThroughput(jpegs, files, s, imagescript);
     if (s.only.has("breakdown")) await breakdown(files, jpegs, tmp, s);
     if (s.only.has("rss")) await memory(dir, files.length, s);
+    if (s.only.has("python")) {
+      await subBench(
+        "python_bench.ts",
+        s.quick ? ["--frames", "8", "--calls", "50", "--rounds", "1"] : [
+          "--frames",
+          "64",
+          "--calls",
+          "2000",
+          "--rounds",
+          "2",
+        ],
+      );
+    }
+    if (s.only.has("png")) {
+      await subBench(
+        "png_bench.ts",
+        s.quick ? ["--frames", "2", "--rounds", "1"] : ["--rounds", "3"],
+      );
+    }
     console.log(`load average at the end: ${loadavg()}`);
   } finally {
     await Deno.remove(tmp, { recursive: true });

@@ -18,18 +18,83 @@ export interface RunResult {
 }
 
 /**
+ * The flags the README's Permissions table gives for a command line — what a user would pass:
+ * `--allow-read` of every argument that names an existing path or looks like one (inputs, label
+ * files, certificates; a glob's folder), `--allow-write` of `--out`/`-o FILE`, `--allow-net=HOST:PORT`
+ * of `tcp://`, `tcps://`, `redis://`, `rediss://` and `--listen`, `--allow-run=ffmpeg` for
+ * `capture`, `srt-serve` and `preview` of a video or URL. Nothing for framepipe's own files.
+ *
+ * @param args CLI arguments (the first is the command).
+ * @returns The `--allow-*` flags.
+ */
+export function documentedFlags(args: string[]): string[] {
+  const read = new Set<string>(), write = new Set<string>(), net = new Set<string>();
+  let run = args[0] === "capture" || args[0] === "srt-serve";
+  const exists = (p: string) => {
+    try {
+      Deno.statSync(p.startsWith("/") ? p : `${ROOT}/${p}`);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (let i = 1; i < args.length; i++) {
+    const a = args[i];
+    const eq = a.startsWith("--") ? a.indexOf("=") : -1;
+    const flag = eq > 0 ? a.slice(0, eq) : a;
+    const value = eq > 0 ? a.slice(eq + 1) : a;
+    if ((flag === "--out" || flag === "-o") && eq < 0 && i + 1 < args.length) {
+      const v = args[++i];
+      if (/^(tcps?|rediss?):\/\//.test(v)) net.add(hostPort(v));
+      else if (v !== "-") write.add(v);
+      continue;
+    }
+    if (flag === "--listen" && i + 1 < args.length) {
+      const v = args[++i];
+      net.add(/^\d+$/.test(v) ? `127.0.0.1:${v}` : v);
+      continue;
+    }
+    if (/^(tcps?|rediss?):\/\//.test(value)) net.add(hostPort(value));
+    else if (/^(srt|rtsp|udp|rtmp|http|https):\/\//.test(value)) run = true;
+    else if (/[*?[{]/.test(value)) {
+      const base = value.slice(0, value.search(/[*?[{]/)).replace(/\/[^/]*$/, "") || ".";
+      if (exists(base)) read.add(base);
+    } else if (value !== "-" && !value.startsWith("-") && (exists(value) || value.includes("/"))) {
+      // an existing path, or a path-like argument that is missing (the user names it anyway)
+      read.add(value);
+      if (args[0] === "preview" && /\.(mp4|mkv|mov|avi|ts|webm)$/i.test(value)) run = true;
+    }
+  }
+  const named = args.some((a) => a === "-o" || a === "--out" || a.startsWith("--out="));
+  if (args[0] === "preview" && !named) write.add("preview.png"); // its default output
+  const flags: string[] = [];
+  if (read.size) flags.push(`--allow-read=${[...read].join(",")}`);
+  if (write.size) flags.push(`--allow-write=${[...write].join(",")}`);
+  if (net.size) flags.push(`--allow-net=${[...net].join(",")}`);
+  if (run) flags.push("--allow-run=ffmpeg");
+  return flags;
+}
+
+/** `HOST:PORT` of a `scheme://[user@]HOST:PORT/...` URL. */
+function hostPort(url: string): string {
+  const u = new URL(url.replace(/^[a-z]+:/, "http:"));
+  return `${u.hostname}:${u.port}`;
+}
+
+/**
  * Run `deno run <permissions> cli.ts <args>` from the repo root.
  *
  * @param args CLI arguments.
- * @param options Permissions (default `--allow-read=.`), stdin bytes, env.
+ * @param options Permissions (default: {@linkcode documentedFlags} of `args`, the README's flags
+ *   for that job), stdin bytes, env.
  */
 export async function runCli(
   args: string[],
   options: { permissions?: string[]; stdin?: Uint8Array; env?: Record<string, string> } = {},
 ): Promise<RunResult> {
-  const perms = options.permissions ?? ["--allow-read=."];
+  const perms = options.permissions ?? documentedFlags(args);
   const cmd = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", ...perms, "cli.ts", ...args],
+    args: ["run", "-q", "--no-prompt", ...perms, "cli.ts", ...args],
     cwd: ROOT,
     stdin: options.stdin ? "piped" : "null",
     stdout: "piped",
