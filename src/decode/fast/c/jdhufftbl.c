@@ -1,0 +1,73 @@
+/*
+ * Huffman table construction (DHT and the Annex K standard tables).
+ * Part of the fast-path decoder; compiled as one unit through jpeg.c.
+ */
+static int build_huff(Huff *h, const u8 *counts, const u8 *vals, int is_ac) {
+  int total = 0;
+  for (int i = 0; i < 16; i++) total += counts[i];
+  if (total > 256) return 0;
+  mem_zero(h->look, sizeof h->look);
+  mem_zero(h->fast_ac, sizeof h->fast_ac);
+  int code = 0, k = 0;
+  for (int l = 1; l <= 16; l++) {
+    int n = counts[l - 1];
+    h->valoff[l] = k - code;
+    /* over-subscribed (or uses the all-ones code): refuse before filling the lookahead
+     * table, which these codes would overrun */
+    if (n && code + n >= (1 << l)) return 0;
+    for (int i = 0; i < n; i++, k++, code++) {
+      if (l <= FB) {
+        int sh = FB - l;
+        for (int j = code << sh; j < ((code + 1) << sh); j++) h->look[j] = (u16)((l << 8) | vals[k]);
+      }
+    }
+    h->maxcode[l] = n ? code - 1 : -1;
+    if (code > (1 << l)) return 0;
+    code <<= 1;
+  }
+  for (int i = 0; i < total; i++) h->vals[i] = vals[i];
+  h->is_ac = (u8)is_ac;
+  if (is_ac) {
+    for (int j = 0; j < (1 << FB); j++) {
+      int e = h->look[j];
+      if (!e) continue;
+      int l = e >> 8, rs = e & 255, run = rs >> 4, s = rs & 15;
+      if (rs == 0) { h->fast_ac[j] = (0x80 << 8) | l; continue; }
+      if (!s || l + s > FB) continue;
+      int bits = (j >> (FB - l - s)) & ((1 << s) - 1);
+      int v = bits < (1 << (s - 1)) ? bits - (1 << s) + 1 : bits;
+      h->fast_ac[j] = (i32)((u32)v << 16) | (run << 8) | (l + s);
+    }
+  }
+  h->defined = 1;
+  return 1;
+}
+
+static const u8 STD_DC_L_BITS[16] = {0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0};
+static const u8 STD_DC_C_BITS[16] = {0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0};
+static const u8 STD_AC_L_BITS[16] = {0, 2, 1, 3, 3, 2, 4, 3, 5, 5, 4, 4, 0, 0, 1, 0x7d};
+static const u8 STD_AC_C_BITS[16] = {0, 2, 1, 2, 4, 4, 3, 4, 7, 5, 4, 4, 0, 1, 2, 0x77};
+/* Irregular heads of the K.5/K.6 value lists; the tails are every remaining
+ * (run, size) pair with size 1..10 in increasing order. */
+static const u8 STD_AC_L_HEAD[] = {0x01, 0x02, 0x03, 0x00, 0x04, 0x11, 0x05, 0x12, 0x21, 0x31,
+                                   0x41, 0x06, 0x13, 0x51, 0x61, 0x07, 0x22, 0x71, 0x14, 0x32,
+                                   0x81, 0x91, 0xa1, 0x08, 0x23, 0x42, 0xb1, 0xc1, 0x15, 0x52,
+                                   0xd1, 0xf0, 0x24, 0x33, 0x62, 0x72, 0x82};
+static const u8 STD_AC_C_HEAD[] = {0x00, 0x01, 0x02, 0x03, 0x11, 0x04, 0x05, 0x21, 0x31, 0x06,
+                                   0x12, 0x41, 0x51, 0x07, 0x61, 0x71, 0x13, 0x22, 0x32, 0x81,
+                                   0x08, 0x14, 0x42, 0x91, 0xa1, 0xb1, 0xc1, 0x09, 0x23, 0x33,
+                                   0x52, 0xf0, 0x15, 0x62, 0x72, 0xd1, 0x0a, 0x16, 0x24, 0x34,
+                                   0xe1, 0x25, 0xf1};
+
+static int std_ac_vals(u8 *out, const u8 *head, int nhead) {
+  u8 seen[256];
+  mem_zero(seen, sizeof seen);
+  int n = 0;
+  for (int i = 0; i < nhead; i++) { out[n++] = head[i]; seen[head[i]] = 1; }
+  for (int r = 0; r < 16; r++)
+    for (int s = 1; s <= 10; s++) {
+      int v = r * 16 + s;
+      if (!seen[v]) out[n++] = (u8)v;
+    }
+  return n;
+}
