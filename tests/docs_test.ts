@@ -271,3 +271,8 @@ Deno.test("extractBlocks finds languages, lines and skip notes", () => {
     [16, "sh", "echo b", undefined],
   ]);
 });
+
+Deno.test("(docs_test clean-up: the temp install root and scratch files)", async () => {
+  await Deno.remove(scratch, { recursive: true }).catch(() => {});
+  await inst?.remove();
+});
