@@ -250,4 +250,4 @@ export type { NetOptions, RedisOutOptions } from "./src/sinks/options.ts";
 export type { HostPort } from "./src/net/address.ts";
 export type { SeqCounts } from "./src/net/seq.ts";
 export type { SlowPolicy } from "./src/sinks/tcp_server.ts";
-export { TOKEN_ENV } from "./src/net/handshake.ts";
+export { TOKEN_ENV, type TokenSource } from "./src/net/handshake.ts";

@@ -520,7 +520,7 @@ Deno.test("capture without ffmpeg on PATH says how to install it (exit 2)", asyn
     assert.equal(status.code, 2);
     assert.match(
       cap.stderr(),
-      /error: ffmpeg not found on PATH; install it \(e\.g\. apt install ffmpeg\) or pass --ffmpeg PATH/,
+      /error: ffmpeg not found on PATH; install it \(e\.g\. apt install ffmpeg\) or give its path \(--ffmpeg PATH\)$/m,
     );
     const noRun = spawnCli(["capture", "clip.ts"], []);
     assert.equal((await noRun.child.status).code, 2);

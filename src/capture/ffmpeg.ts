@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { OptionHint } from "../util/hint.ts";
 import { CaptureSetupError } from "./errors.ts";
 
 /** Options for {@linkcode FfmpegProcess.spawn}. */
@@ -29,9 +30,12 @@ export interface SpawnOptions {
  */
 export function ffmpegNotFoundMessage(program: string): string {
   return program === "ffmpeg"
-    ? "ffmpeg not found on PATH; install it (e.g. apt install ffmpeg) or pass --ffmpeg PATH"
-    : `ffmpeg not found at "${program}"; install it (e.g. apt install ffmpeg) or pass --ffmpeg PATH`;
+    ? "ffmpeg not found on PATH; install it (e.g. apt install ffmpeg) or give its path"
+    : `ffmpeg not found at "${program}"; install it (e.g. apt install ffmpeg) or give its path`;
 }
+
+/** The option that names another ffmpeg (the CLI's `--ffmpeg PATH`). */
+export const FFMPEG_HINT: readonly OptionHint[] = [{ option: "ffmpeg", value: "PATH" }];
 
 /** One ffmpeg child process. */
 export class FfmpegProcess {
@@ -88,7 +92,10 @@ export class FfmpegProcess {
       }).spawn();
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) {
-        throw new CaptureSetupError(ffmpegNotFoundMessage(program), { cause: err });
+        throw new CaptureSetupError(ffmpegNotFoundMessage(program), {
+          cause: err,
+          hints: FFMPEG_HINT,
+        });
       }
       throw err;
     }
@@ -188,7 +195,10 @@ export async function ffmpegHasProtocol(program: string, protocol: string): Prom
     }).output();
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
-      throw new CaptureSetupError(ffmpegNotFoundMessage(program), { cause: err });
+      throw new CaptureSetupError(ffmpegNotFoundMessage(program), {
+        cause: err,
+        hints: FFMPEG_HINT,
+      });
     }
     throw err;
   }

@@ -15,7 +15,7 @@ import { buildCaptureArgs } from "./args.ts";
 import { type Attempt, runAttempt } from "./attempt.ts";
 import type { RetryPolicy } from "./backoff.ts";
 import { CaptureError, CaptureSetupError } from "./errors.ts";
-import { ffmpegHasProtocol, type FfmpegProcess } from "./ffmpeg.ts";
+import { FFMPEG_HINT, ffmpegHasProtocol, type FfmpegProcess } from "./ffmpeg.ts";
 import { probeCodec } from "./probe.ts";
 import { FrameQueue, LatencyStats } from "./queue.ts";
 import { readMjpegFrames, readRawFrames } from "./readers.ts";
@@ -209,7 +209,8 @@ export class CaptureSource implements AsyncIterable<Frame> {
     const program = this.#o.ffmpeg ?? "ffmpeg";
     if (this.info.scheme === "srt" && !(await ffmpegHasProtocol(program, "srt"))) {
       throw new CaptureSetupError(
-        `this ffmpeg ("${program}") has no SRT support: "ffmpeg -protocols" does not list srt; install an ffmpeg built with libsrt (Debian/Ubuntu: apt install ffmpeg) or pass --ffmpeg PATH`,
+        `this ffmpeg ("${program}") has no SRT support: "ffmpeg -protocols" does not list srt; install an ffmpeg built with libsrt (Debian/Ubuntu: apt install ffmpeg) or give its path`,
+        { hints: FFMPEG_HINT },
       );
     }
     if (

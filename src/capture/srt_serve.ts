@@ -280,7 +280,8 @@ export async function serveSrt(o: SrtServeOptions): Promise<void> {
         throw new CaptureSetupError(
           `srt-serve cannot ${mode === "caller" ? "call" : "listen on"} ${host}:${port}: ${
             setup[0]
-          } (check --host and --port)`,
+          } (check the host and port)`,
+          { hints: [{ option: "host" }, { option: "port" }] },
         );
       }
       if (mode === "caller" && o.once && NO_LISTENER.test(errs)) {

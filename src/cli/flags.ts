@@ -21,6 +21,16 @@ export const FLAG_OF: Readonly<Record<OptionName, string>> = Object.freeze({
   labels: "--labels",
   decoder: "--decoder",
   maxPixels: "--max-pixels",
+  token: "--token",
+  maxLag: "--max-lag",
+  maxlen: "--maxlen",
+  retainBytes: "--retain-mb",
+  size: "--size",
+  ffmpeg: "--ffmpeg",
+  host: "--host",
+  port: "--port",
+  slow: "--slow",
+  buffer: "--buffer",
 });
 
 /**

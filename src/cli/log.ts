@@ -22,11 +22,12 @@ export class Logger {
   }
 
   /**
-   * An informational line (suppressed by `--quiet`).
+   * An informational line (suppressed by `--quiet`), with the flags of the options it points at.
    * @param msg The message.
+   * @param hints Options the line points at.
    */
-  info(msg: string): void {
-    if (!this.quiet) this.raw(`framepipe: ${msg}\n`);
+  info(msg: string, hints?: readonly OptionHint[]): void {
+    if (!this.quiet) this.raw(`framepipe: ${withFlags(msg, hints)}\n`);
   }
 
   /**

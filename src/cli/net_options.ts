@@ -10,6 +10,7 @@ import { DEFAULT_LISTEN_HOST, parseHostPort } from "../net/address.ts";
 import { NetworkError } from "../net/errors.ts";
 import { resolveToken, TOKEN_ENV } from "../net/handshake.ts";
 import { NET_DEFAULTS, type NetOptions } from "../sinks/options.ts";
+import { withFlags } from "./flags.ts";
 import { SLOW_POLICIES } from "../sinks/tcp_server.ts";
 import {
   choice,
@@ -105,7 +106,7 @@ export function parseNetOptions(v: NetValues, given: Set<string>, out = "-"): Ne
   try {
     token = listen || isTcpOut ? resolveToken(v.token) : undefined;
   } catch (err) {
-    if (err instanceof NetworkError) throw new UsageError(err.message);
+    if (err instanceof NetworkError) throw new UsageError(withFlags(err.message, err.hints));
     throw err;
   }
   return {

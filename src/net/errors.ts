@@ -33,9 +33,9 @@ export class AuthError extends NetworkError {
    * Create the error.
    *
    * @param message Who refused and why (never the token itself).
-   * @param options Standard error options.
+   * @param options Standard error options and the options it points at.
    */
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: HintedErrorOptions) {
     super(message, options);
     this.name = "AuthError";
   }

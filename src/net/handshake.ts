@@ -44,21 +44,27 @@ const dec = new TextDecoder();
  * @returns The token.
  * @throws {NetworkError} empty, too long or with other characters.
  */
-export function validateToken(token: string, from: string): string {
+export function validateToken(token: string, from: TokenSource): string {
   if (token.length < 1 || token.length > MAX_TOKEN || !/^[\x21-\x7e]+$/.test(token)) {
     throw new NetworkError(
-      `the token from ${from} must be 1 to ${MAX_TOKEN} printable ASCII characters without spaces`,
+      `the token ${
+        from === "argument" ? "given" : `from ${from}`
+      } must be 1 to ${MAX_TOKEN} printable ASCII characters without spaces`,
+      { hints: from === "argument" ? [{ option: "token" }] : [] },
     );
   }
   return token;
 }
 
+/** Where a token came from: given by the caller (the CLI's `--token`) or the environment. */
+export type TokenSource = "argument" | typeof TOKEN_ENV;
+
 /** Where a token came from. */
 export interface ResolvedToken {
   /** The token. */
   token: string;
-  /** `--token` or `FRAMEPIPE_TOKEN`. */
-  from: "--token" | typeof TOKEN_ENV;
+  /** Given (`argument`) or `FRAMEPIPE_TOKEN`. */
+  from: TokenSource;
 }
 
 /**
@@ -71,7 +77,7 @@ export interface ResolvedToken {
  * @throws {NetworkError} a malformed token.
  */
 export function resolveToken(flag?: string): ResolvedToken | undefined {
-  if (flag !== undefined) return { token: validateToken(flag, "--token"), from: "--token" };
+  if (flag !== undefined) return { token: validateToken(flag, "argument"), from: "argument" };
   let state: Deno.PermissionState = "denied";
   try {
     state = Deno.permissions.querySync({ name: "env", variable: TOKEN_ENV }).state;
@@ -237,7 +243,10 @@ export async function presentToken(
   if (r.line === OK_LINE.trimEnd()) return;
   if (r.line?.startsWith(ERR_PREFIX)) {
     throw new AuthError(
-      `${peer} refused the token: ${r.line.slice(ERR_PREFIX.length)}; check ${TOKEN_ENV}/--token`,
+      `${peer} refused the token: ${
+        r.line.slice(ERR_PREFIX.length)
+      }; check ${TOKEN_ENV} or the token given`,
+      { hints: [{ option: "token" }] },
     );
   }
   throw new AuthError(
@@ -282,7 +291,12 @@ export async function helloAsConsumer(
     const r = await readLine(conn, HANDSHAKE_TIMEOUT_MS, buf);
     if (r.line === OK_LINE.trimEnd()) return r.rest;
     const why = r.line?.startsWith(ERR_PREFIX) ? r.line.slice(ERR_PREFIX.length) : "no answer";
-    throw new AuthError(`${peer} refused the connection: ${why}; check ${TOKEN_ENV}/--token`);
+    throw new AuthError(
+      `${peer} refused the connection: ${why}; check ${TOKEN_ENV} or the token given`,
+      {
+        hints: [{ option: "token" }],
+      },
+    );
   }
   return buf;
 }

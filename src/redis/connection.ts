@@ -185,9 +185,9 @@ export class RedisConnection {
     if (isTlsFailure(cause)) {
       this.#fatal = new RedisSetupError(
         `${this.#o.what}: TLS handshake failed: ${errText(cause)}${
-          this.#o.caPem ? "" : " (a server with a private CA needs --ca FILE)"
+          this.#o.caPem ? "" : " (a server with a private CA needs its CA certificate trusted)"
         }`,
-        { cause },
+        { cause, hints: this.#o.caPem ? [] : [{ option: "ca", value: "FILE" }] },
       );
       this.#wake();
       return this.#fatal;
@@ -220,8 +220,8 @@ export class RedisConnection {
           errText(cause).replace(/\s*\(os error \d+\)/, "")
         }) within ${
           (this.#o.connectTimeoutMs / 1000).toFixed(1)
-        } s; start redis-server or raise --connect-timeout`,
-        { cause },
+        } s; start redis-server or raise the connect timeout`,
+        { cause, hints: [{ option: "connectTimeout" }] },
       );
       this.#wake();
       return this.#fatal;

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { HintedErrorOptions, OptionHint } from "../util/hint.ts";
 import { NetworkError } from "../net/errors.ts";
 
 /**
@@ -15,9 +16,9 @@ export class RedisSetupError extends NetworkError {
    * Make the error.
    *
    * @param message What is wrong and what to do (never a password).
-   * @param options Standard error options (`cause`).
+   * @param options Standard error options (`cause`) and the options it points at.
    */
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: HintedErrorOptions) {
     super(message, options);
     this.name = "RedisSetupError";
   }
@@ -43,9 +44,10 @@ export class RedisFrameTooLargeError extends RedisSetupError {
    * Make the error.
    *
    * @param message The sizes and the fixes.
+   * @param options The options it points at.
    */
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: HintedErrorOptions) {
+    super(message, options);
     this.name = "RedisFrameTooLargeError";
   }
 }
@@ -60,15 +62,19 @@ export class RedisStreamLostError extends Error {
   readonly kind = "data";
   /** Frames lost. */
   readonly lost: number;
+  /** Options that avoid it (the CLI names their flags). */
+  readonly hints: readonly OptionHint[];
   /**
    * Make the error.
    *
    * @param message How many frames were lost and how to avoid it.
    * @param lost Frames lost.
+   * @param hints The options that avoid it.
    */
-  constructor(message: string, lost: number) {
+  constructor(message: string, lost: number, hints: readonly OptionHint[] = []) {
     super(message);
     this.name = "RedisStreamLostError";
     this.lost = lost;
+    this.hints = hints;
   }
 }

@@ -236,7 +236,11 @@ export async function inspectRedis(
   o: { json?: boolean; ca?: string; connectTimeoutMs: number },
 ): Promise<number> {
   const target = parseRedisUrl(url, "inspect");
-  if (o.ca !== undefined && !target.tls) throw new RedisSetupError("--ca needs rediss:// (TLS)");
+  if (o.ca !== undefined && !target.tls) {
+    throw new RedisSetupError("a CA certificate needs rediss:// (TLS)", {
+      hints: [{ option: "ca" }],
+    });
+  }
   const pw = resolveRedisPassword();
   const conn = await RedisConnection.open({
     target,

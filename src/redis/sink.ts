@@ -197,7 +197,7 @@ export class RedisSink implements FrameSink {
       passwordFrom: o.passwordFrom,
       caPem: o.caPem,
       connectTimeoutMs: o.connectTimeoutMs,
-      what: `--out ${o.target.display}`,
+      what: `write to ${o.target.display}`,
       log: this.#log,
       signal: o.signal,
     });
@@ -262,10 +262,10 @@ export class RedisSink implements FrameSink {
             gen === null ? "vanished" : `lost its entries after ${gen}`
           } (Redis restarted without persistence?) and ${lost} of the ${need.length} frames ` +
             `not yet acknowledged by every consumer group are lost: the producer kept only ` +
-            `${(this.#retainBytes / 1e6).toFixed(0)} MB of them (--retain-mb); raise ` +
-            `--retain-mb, lower --max-lag, or run Redis with appendonly yes and ` +
-            `appendfsync always (docs/SCALE_OUT.md)`,
+            `${(this.#retainBytes / 1e6).toFixed(0)} MB of them; keep more, allow less lag, ` +
+            `or run Redis with appendonly yes and appendfsync always (docs/SCALE_OUT.md)`,
           lost,
+          [{ option: "retainBytes" }, { option: "maxLag" }],
         );
       }
       for (const u of need) u.stale = true;
@@ -445,7 +445,8 @@ export class RedisSink implements FrameSink {
       if (!this.#toldWait) {
         this.#toldWait = true;
         this.#log.info(
-          `${this.description}: waiting for the slowest consumer group (lag ${lag} >= --max-lag ${max})`,
+          `${this.description}: waiting for the slowest consumer group (lag ${lag} >= ${max})`,
+          [{ option: "maxLag", value: max }],
         );
       }
       await sleep(delay, this.#o.signal);
@@ -475,8 +476,9 @@ export class RedisSink implements FrameSink {
     if (n > this.#bulkLimit) {
       throw new RedisFrameTooLargeError(
         `frame ${frame.seq} (${frame.key}) is ${n} bytes, more than the server's ` +
-          `proto-max-bulk-len (${this.#bulkLimit}); shrink frames with --size, or raise ` +
+          `proto-max-bulk-len (${this.#bulkLimit}); shrink the frames, or raise ` +
           `proto-max-bulk-len on the server`,
+        { hints: [{ option: "size" }] },
       );
     }
     if (this.#maxLag !== undefined) await this.#waitForLag();

@@ -6,7 +6,7 @@
  */
 import type { WireFormat } from "../formats/writers.ts";
 import type { HostPort } from "../net/address.ts";
-import type { TOKEN_ENV } from "../net/handshake.ts";
+import type { TokenSource } from "../net/handshake.ts";
 import type { Log } from "../util/log.ts";
 import type { SlowPolicy } from "./tcp_server.ts";
 
@@ -39,7 +39,7 @@ export interface NetOptions {
   /** Shared secret for the handshake. */
   token?: string;
   /** Where the token came from (a token on the command line draws a warning). */
-  tokenFrom?: "--token" | typeof TOKEN_ENV;
+  tokenFrom?: TokenSource;
   /** Serving: PEM certificate chain file for TLS. */
   tlsCert?: string;
   /** Serving: PEM private key file for `tlsCert`. */

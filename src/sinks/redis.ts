@@ -19,7 +19,7 @@ import { type OpenSinkOptions, REDIS_DEFAULTS, SinkError } from "./options.ts";
  * @throws {import("../redis/errors.ts").RedisSetupError} a malformed URL.
  */
 export async function openRedisSink(dest: string, o: OpenSinkOptions): Promise<RedisSink> {
-  const target = parseRedisUrl(dest, "--out");
+  const target = parseRedisUrl(dest, "destination");
   const r = o.redis ?? {};
   if (o.format !== "frame") {
     throw new SinkError(
@@ -28,7 +28,9 @@ export async function openRedisSink(dest: string, o: OpenSinkOptions): Promise<R
   }
   if (r.maxlen !== undefined && r.maxLag !== undefined && r.maxlen <= r.maxLag) {
     o.log?.warn(
-      `--maxlen ${r.maxlen} <= --max-lag ${r.maxLag}: trimming may drop entries before the slowest group reads them`,
+      `trimming to ${r.maxlen} entries with a max lag of ${r.maxLag} may drop entries before ` +
+        `the slowest group reads them`,
+      [{ option: "maxlen", value: r.maxlen }, { option: "maxLag", value: r.maxLag }],
     );
   }
   const pw = resolveRedisPassword();

@@ -14,10 +14,11 @@ import { TcpClientSink } from "./tcp_client.ts";
 import { TcpServerSink } from "./tcp_server.ts";
 
 function warnFlagToken(o: OpenSinkOptions): void {
-  if (o.net?.tokenFrom === "--token") {
+  if (o.net?.tokenFrom === "argument") {
     (o.log ?? SILENT_LOG).warn(
-      `--token is visible to other users in the process list; prefer ${TOKEN_ENV} ` +
-        `(with --allow-env=${TOKEN_ENV})`,
+      `a token given as an argument is visible to other users in the process list; prefer ` +
+        `${TOKEN_ENV} (with --allow-env=${TOKEN_ENV})`,
+      [{ option: "token" }],
     );
   }
 }
@@ -66,8 +67,8 @@ export async function openTcpServer(o: OpenSinkOptions): Promise<TcpServerSink> 
     : undefined;
   if (!net.token && net.listen.hostname !== DEFAULT_LISTEN_HOST && net.listen.hostname !== "::1") {
     (o.log ?? SILENT_LOG).warn(
-      `--listen ${formatHostPort(net.listen)} accepts consumers from other machines without a ` +
-        `token; set ${TOKEN_ENV} (and TLS) unless the network is trusted`,
+      `serving on ${formatHostPort(net.listen)} accepts consumers from other machines ` +
+        `without a token; set ${TOKEN_ENV} (and TLS) unless the network is trusted`,
     );
   }
   return new TcpServerSink({

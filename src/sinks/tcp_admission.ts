@@ -67,9 +67,9 @@ export class Admission {
         ? Deno.listenTls({ hostname, port, cert: this.#o.tls.cert, key: this.#o.tls.key })
         : Deno.listen({ hostname, port });
     } catch (err) {
-      const d = describeNetError(err, `--listen ${hp}`, hp);
+      const d = describeNetError(err, `listen on ${hp}`, hp);
       if (d instanceof NetworkError) throw d;
-      throw new NetworkError(`--listen ${hp}: ${(err as Error).message}`, { cause: err });
+      throw new NetworkError(`listen on ${hp}: ${(err as Error).message}`, { cause: err });
     }
     this.#loop = this.#accept(this.#listener);
     return this.address!;

@@ -108,7 +108,7 @@ export class TcpClientSink implements FrameSink {
       caCerts: this.#o.caCerts,
       timeoutMs: this.#o.connectTimeoutMs ?? 30_000,
       signal: this.#o.signal,
-      what: `--out ${this.description}`,
+      what: `send to ${this.description}`,
       onRetry: () => {
         if (!told) {
           told = true;

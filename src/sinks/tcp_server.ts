@@ -147,7 +147,8 @@ export class TcpServerSink implements FrameSink {
     this.#log.info(
       `listening on ${shown} (${this.#o.token ? "token required" : "no token"}${
         this.#o.tls ? ", TLS" : ""
-      }; --slow ${this.#slow}, --buffer ${this.#buffer})`,
+      }; slow consumers: ${this.#slow}, buffer ${this.#buffer})`,
+      [{ option: "slow" }, { option: "buffer" }],
     );
     this.#o.onListen?.(addr);
     await this.#waitForConsumers(this.#o.waitConsumers ?? 1);

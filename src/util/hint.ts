@@ -21,7 +21,17 @@ export type OptionName =
   | "every"
   | "labels"
   | "decoder"
-  | "maxPixels";
+  | "maxPixels"
+  | "token"
+  | "maxLag"
+  | "maxlen"
+  | "retainBytes"
+  | "size"
+  | "ffmpeg"
+  | "host"
+  | "port"
+  | "slow"
+  | "buffer";
 
 /** One option a message points at, with the value to show next to it (a limit, a choice). */
 export interface OptionHint {

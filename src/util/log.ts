@@ -9,8 +9,8 @@ import type { OptionHint } from "./hint.ts";
 
 /** Where library parts report connections, retries, drops and other events. */
 export interface Log {
-  /** An informational line (the CLI hides it with `--quiet`). */
-  info(msg: string): void;
+  /** An informational line (the CLI hides it unless asked), with the options it points at. */
+  info(msg: string, hints?: readonly OptionHint[]): void;
   /** A warning (always shown by the CLI, which adds the flags of `hints`). */
   warn(msg: string, hints?: readonly OptionHint[]): void;
 }
