@@ -9,7 +9,7 @@ import {
   PROGRESS_OPTIONS,
   type ProgressSnapshot,
 } from "../src/cli/progress.ts";
-import { parseStream, ROOT, runCli, withTempDir } from "./helpers.ts";
+import { documentedFlags, parseStream, ROOT, runCli, withTempDir } from "./helpers.ts";
 
 const CLEAR = "\r\x1b[2K";
 
@@ -25,20 +25,17 @@ function jsonLines(stderr: string): Record<string, unknown>[] {
 }
 
 /**
- * Run the CLI with a pseudo-terminal as its stdin/stdout/stderr (`script`).
+ * Run the CLI with a pseudo-terminal as its stdin/stdout/stderr (`script`), with the README's
+ * flags for the job (the terminal is /dev/tty: no write permission needed for it).
  * Returns the exit code and what the terminal showed.
  */
-async function ptyRun(
-  args: string[],
-  perms = ["--allow-read=."],
-): Promise<{ code: number; tty: string }> {
+async function ptyRun(args: string[]): Promise<{ code: number; tty: string }> {
   const cmd = [
     Deno.execPath(),
     "run",
     "-q",
     "--no-prompt",
-    ...perms,
-    "--allow-write=/dev/null",
+    ...documentedFlags(args),
     "cli.ts",
     ...args,
   ].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
@@ -53,8 +50,8 @@ async function ptyRun(
 }
 
 /** {@linkcode ptyRun} with frames to /dev/null; asserts exit 0 and returns the terminal text. */
-async function runInPty(args: string[], perms = ["--allow-read=."]): Promise<string> {
-  const { code, tty } = await ptyRun([...args, "-o", "/dev/null"], perms);
+async function runInPty(args: string[]): Promise<string> {
+  const { code, tty } = await ptyRun([...args, "-o", "/dev/null"]);
   assert.equal(code, 0, tty);
   return tty;
 }
@@ -156,7 +153,7 @@ Deno.test("--stats json counts skipped inputs in done/total", async () => {
     await Deno.writeTextFile(`${dir}/zz_not.jpg`, "not a jpeg");
     const r = await runCli(
       ["images", dir, "--size", "32x24", "--workers", "0", "--stats", "json", "--progress"],
-      { permissions: [`--allow-read=.,${dir}`] },
+      { permissions: [`--allow-read=${dir}`] },
     );
     assert.equal(r.code, 0, r.stderr);
     // deno-lint-ignore no-explicit-any

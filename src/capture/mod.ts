@@ -3,7 +3,7 @@
  * SRT test camera.
  *
  * @example Capture 10 frames of an SRT camera at 320x240
- * ```ts
+ * ```ts ignore
  * import { CaptureSource } from "./mod.ts";
  * const cam = new CaptureSource({ url: "srt://127.0.0.1:9999?mode=caller", width: 320, height: 240, frames: 10 });
  * await cam.open();

@@ -103,7 +103,7 @@ function help(): string {
  * @param args Command-line arguments.
  * @returns The exit code.
  * @example
- * ```ts
+ * ```ts ignore
  * import { main } from "./main.ts";
  * Deno.exit(await main(["images", "fixtures/frames", "--size", "64x48", "--out", "-"]));
  * ```

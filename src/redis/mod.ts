@@ -3,7 +3,7 @@
  * blocks (URL parsing, connection with retry and error mapping). See docs/SCALE_OUT.md.
  *
  * @example Describe a stream's consumer groups
- * ```ts
+ * ```ts ignore
  * import { describeStream, parseRedisUrl, RedisConnection } from "./mod.ts";
  * const target = parseRedisUrl("redis://127.0.0.1:6379/framepipe:demo", "inspect");
  * const conn = await RedisConnection.open({ target, connectTimeoutMs: 5000, what: "inspect" });
