@@ -340,10 +340,13 @@ export interface TestRedis {
  * Start `redis-server` (no RDB, no AOF) and wait until it accepts connections.
  *
  * @param extra More `redis-server` arguments.
+ * @param port The port (a free one by default; a given one restarts a server where it was).
  * @returns The server, or undefined when redis-server is not installed.
  */
-export async function startRedis(extra: string[] = []): Promise<TestRedis | undefined> {
-  const port = freePort();
+export async function startRedis(
+  extra: string[] = [],
+  port = freePort(),
+): Promise<TestRedis | undefined> {
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command("redis-server", {

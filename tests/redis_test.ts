@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { RedisConnection } from "../src/redis/connection.ts";
 import { parseRedisUrl } from "../src/redis/url.ts";
-import { freePort, PYTHON, pythonHas, ROOT } from "./helpers.ts";
+import { freePort, PYTHON, pythonHas, ROOT, startRedis, type TestRedis } from "./helpers.ts";
 
 const hasRedisServer = await new Deno.Command("redis-server", {
   args: ["--version"],
@@ -27,50 +27,22 @@ if (ignore) {
 
 /** A free loopback port (bind port 0, read it, close). */
 
-/** A redis-server on 127.0.0.1 without persistence. */
+/** A redis-server on 127.0.0.1 without persistence ({@linkcode startRedis}), restartable on its port. */
 class RedisServer {
-  child: Deno.ChildProcess | null = null;
+  #server: TestRedis | undefined;
   constructor(readonly port = freePort(), readonly extra: string[] = []) {}
 
   async start(): Promise<this> {
-    this.child = new Deno.Command("redis-server", {
-      args: [
-        "--port",
-        String(this.port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        ...this.extra,
-      ],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    const t0 = performance.now();
-    while (performance.now() - t0 < 10_000) {
-      try {
-        const c = await Deno.connect({ hostname: "127.0.0.1", port: this.port });
-        c.close();
-        return this;
-      } catch {
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
-    throw new Error(`redis-server did not start on port ${this.port}`);
+    this.#server = await startRedis(this.extra, this.port);
+    if (!this.#server) throw new Error("redis-server is not installed");
+    return this;
   }
 
-  async kill(signal: Deno.Signal = "SIGKILL"): Promise<void> {
-    const c = this.child;
-    this.child = null;
-    if (!c) return;
-    try {
-      c.kill(signal);
-    } catch {
-      // already gone
-    }
-    await c.status;
+  /** SIGKILL it and wait (a crash: nothing is saved). */
+  async kill(): Promise<void> {
+    const s = this.#server;
+    this.#server = undefined;
+    await s?.stop();
   }
 
   url(stream: string): string {
@@ -446,7 +418,7 @@ Deno.test({
     try {
       await waitUntil(async () => Number(await conn.send(["XLEN", "framepipe:restart"])) > 50);
       await conn.close();
-      await srv.kill("SIGKILL");
+      await srv.kill();
       await new Promise((r) => setTimeout(r, 300));
       await srv.start();
       await prod.waitFor("reconnected");
@@ -489,7 +461,7 @@ async function resetMidRun(
   const cons = py(["consume", url, "train", "c", "--sleep-ms", "20"]);
   await prod.waitFor("waiting for the slowest consumer group");
   await new Promise((r) => setTimeout(r, 800));
-  await srv.kill("SIGKILL");
+  await srv.kill();
   await new Promise((r) => setTimeout(r, 300));
   await srv.start();
   const p = await prod.done;
