@@ -473,9 +473,8 @@ Deno.test({
   name:
     "--max-lag, Redis restarted without persistence mid-run: the unacknowledged frames are republished, none lost",
   ignore,
-  fn: async () => {
-    const srv = await new RedisServer().start();
-    try {
+  fn: () =>
+    withRedis(async (srv) => {
       const { p, o } = await resetMidRun(srv, "framepipe:reset", []);
       assert.equal(p.code, 0, p.stderr);
       assert.match(p.stderr, /republishing the \d+ frames not yet acknowledged/);
@@ -493,29 +492,22 @@ Deno.test({
       const i = await cli(srv.port, ["inspect", srv.url("framepipe:reset"), "--json"]).done;
       assert.equal(i.code, 0, i.stderr);
       assert.equal(JSON.parse(i.stdout).seq.holes, 0);
-    } finally {
-      await srv.kill();
-    }
-  },
+    }),
 });
 
 Deno.test({
   name:
     "--max-lag, Redis restarted without persistence, frames not held (--retain-mb 0): exit 1 naming how many were lost",
   ignore,
-  fn: async () => {
-    const srv = await new RedisServer().start();
-    try {
+  fn: () =>
+    withRedis(async (srv) => {
       const { p } = await resetMidRun(srv, "framepipe:lost", ["--retain-mb", "0"]);
       assert.equal(p.code, 1, p.stderr);
       const m = /and (\d+) of the \d+ frames not yet acknowledged by every consumer group are lost/
         .exec(p.stderr);
       assert.ok(m && Number(m[1]) > 0, p.stderr);
       assert.match(p.stderr, /appendfsync always/);
-    } finally {
-      await srv.kill();
-    }
-  },
+    }),
 });
 
 async function waitUntil(cond: () => Promise<boolean>, ms = 15_000): Promise<void> {
