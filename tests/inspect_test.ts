@@ -3,6 +3,7 @@
  * the end record, holes in the sequence numbers, and rates.
  */
 import assert from "node:assert/strict";
+import { RECORD_HEADER_SIZE } from "../src/formats/frame.ts";
 import { ROOT, runCli, withTempDir } from "./helpers.ts";
 
 /** Split a frame stream into its records' byte ranges. */
@@ -11,7 +12,7 @@ function records(bytes: Uint8Array): Uint8Array[] {
   let off = 0;
   while (off < bytes.length) {
     const v = new DataView(bytes.buffer, bytes.byteOffset + off);
-    const len = 56 + v.getUint32(20, true) + Number(v.getBigUint64(48, true));
+    const len = RECORD_HEADER_SIZE + v.getUint32(20, true) + Number(v.getBigUint64(48, true));
     out.push(bytes.subarray(off, off + len));
     off += len;
   }
@@ -46,5 +47,13 @@ Deno.test("inspect reports skipped/errors from the end record, seq holes and rat
     assert.match(text, /end: +frames=4 skipped=1 errors=1 /);
     assert.match(text, /1 seq holes \(1 frames\)/);
     assert.match(text, /frames\/s/);
+    // A frame that arrives again after a later one (seq 0, 2, 1, 3) is a repeat, not a second
+    // hole: the same counting as tcp:// and redis:// readers (src/net/seq.ts).
+    const late = new Uint8Array([0, 1, 3, 2, 4, 5].flatMap((i) => [...recs[i]]));
+    const l = await runCli(["inspect", "--json"], { stdin: late });
+    assert.equal(l.code, 0, l.stderr);
+    const ls = JSON.parse(new TextDecoder().decode(l.stdout));
+    assert.equal(ls.frames, 4);
+    assert.deepEqual(ls.gaps, { gap_meta: 0, seq_holes: 1, seq_hole_frames: 1 });
   });
 });

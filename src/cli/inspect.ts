@@ -7,6 +7,7 @@
  */
 import { RECORD_HEADER_SIZE } from "../formats/frame.ts";
 import type { StreamRecord } from "../formats/read_stream.ts";
+import { SeqCheck } from "../net/seq.ts";
 import { inspectRedis } from "../redis/inspect.ts";
 import { Logger } from "./log.ts";
 import { type CommandSpec, flag, int, parseCommand, usage, UsageError } from "./options.ts";
@@ -105,7 +106,7 @@ export class StreamStats {
     source_fps: null,
   };
   #labels = new Map<number, number>();
-  #lastSeq = -1;
+  #seq = new SeqCheck();
   #t0 = performance.now();
   #firstTs = NaN;
   #lastTs = NaN;
@@ -122,6 +123,7 @@ export class StreamStats {
       s.producer = typeof r.meta.producer === "string" ? r.meta.producer : null;
       s.source = typeof r.meta.source === "string" ? r.meta.source : null;
       s.classes = Array.isArray(r.meta.classes) ? r.meta.classes.map(String) : [];
+      this.#seq.header();
       return;
     }
     if (r.kind === "end") {
@@ -137,13 +139,11 @@ export class StreamStats {
     const labels = Array.isArray(r.meta.labels) ? r.meta.labels as number[] : [];
     if (labels.length === 0) s.unlabelled++;
     for (const l of labels) this.#labels.set(l, (this.#labels.get(l) ?? 0) + 1);
-    const gap = Number(r.meta.gap ?? 0);
-    if (Number.isFinite(gap) && gap > 0) s.gaps.gap_meta += gap;
-    if (this.#lastSeq >= 0 && f.seq > this.#lastSeq + 1) {
-      s.gaps.seq_holes++;
-      s.gaps.seq_hole_frames += f.seq - this.#lastSeq - 1;
-    }
-    this.#lastSeq = f.seq;
+    this.#seq.frame(f.seq, r.meta.gap);
+    const c = this.#seq.counts;
+    s.gaps.gap_meta = c.announced;
+    s.gaps.seq_holes = c.holes;
+    s.gaps.seq_hole_frames = c.missing;
     const key = typeof r.meta.key === "string" ? r.meta.key : null;
     if (key !== null) {
       s.first_key ??= key;
