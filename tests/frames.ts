@@ -1,10 +1,11 @@
 /**
  * One hand-built frame for the tests of seams that take frames (encoders, sinks, the TCP
- * consumer queue, the contact sheet), instead of a copy of the literal in each test file.
+ * consumer queue, the contact sheet), and one record splitter for tests that edit a stream,
+ * instead of a copy in each test file.
  *
  * @module
  */
-import type { Frame } from "../src/formats/frame.ts";
+import { type Frame, readRecordHeader, RECORD_HEADER_SIZE } from "../src/formats/frame.ts";
 
 /**
  * A CHW frame numbered `seq`: by default 2x1 RGB with data `[seq, 1, 2, 3, 4, 5]`, timestamp
@@ -28,4 +29,21 @@ export function testFrame(seq: number, size?: { width: number; height: number })
     key: `f${seq}`,
     labels: [seq % 2],
   };
+}
+
+/**
+ * Split a frame stream into its records (views into `bytes`), by the lengths in each header.
+ *
+ * @param bytes A whole stream.
+ * @returns One view per record (header, frames, end), in order.
+ */
+export function recordSpans(bytes: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let off = 0; off < bytes.length;) {
+    const f = readRecordHeader(bytes.subarray(off));
+    const len = RECORD_HEADER_SIZE + f.metaLength + f.payloadLength;
+    out.push(bytes.subarray(off, off + len));
+    off += len;
+  }
+  return out;
 }

@@ -3,21 +3,8 @@
  * the end record, holes in the sequence numbers, and rates.
  */
 import assert from "node:assert/strict";
-import { RECORD_HEADER_SIZE } from "../src/formats/frame.ts";
+import { recordSpans as records } from "./frames.ts";
 import { ROOT, runCli, withTempDir } from "./helpers.ts";
-
-/** Split a frame stream into its records' byte ranges. */
-function records(bytes: Uint8Array): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let off = 0;
-  while (off < bytes.length) {
-    const v = new DataView(bytes.buffer, bytes.byteOffset + off);
-    const len = RECORD_HEADER_SIZE + v.getUint32(20, true) + Number(v.getBigUint64(48, true));
-    out.push(bytes.subarray(off, off + len));
-    off += len;
-  }
-  return out;
-}
 
 Deno.test("inspect reports skipped/errors from the end record, seq holes and rates", async () => {
   await withTempDir(async (dir) => {

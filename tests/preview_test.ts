@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { ADVANCE, FONT_5X7, glyph, textWidth } from "../src/preview/font.ts";
 import { crc32, encodePng, PNG_SIGNATURE } from "../src/preview/png.ts";
 import { ContactSheet, fitText, type TileRect } from "../src/preview/sheet.ts";
-import { testFrame } from "./frames.ts";
+import { recordSpans, testFrame } from "./frames.ts";
 import { parseFrames, pythonHas, runCli, runPython, withTempDir } from "./helpers.ts";
 
 const hasPil = await pythonHas("PIL", "numpy");
@@ -170,12 +170,7 @@ Deno.test({
     const hwc = (await runCli([...base, "--layout", "hwc"])).stdout;
     // Flip the layout byte of every frame record of the CHW stream (claims HWC, holds CHW).
     const lying = chw.slice();
-    let off = 0;
-    while (off < lying.length) {
-      const v = new DataView(lying.buffer, off);
-      if (lying[off + 4] === 0x46) lying[off + 7] = 1;
-      off += 56 + v.getUint32(20, true) + Number(v.getBigUint64(48, true));
-    }
+    for (const rec of recordSpans(lying)) if (rec[4] === 0x46) rec[7] = 1;
     const sheet = async (stream: Uint8Array) => {
       const r = await runCli(["preview", "-", "--tile", "64x48", "-o", "-", "-q"], {
         stdin: stream,
