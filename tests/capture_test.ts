@@ -743,6 +743,28 @@ Deno.test("a frame between failures resets the retries", async () => {
   assert.equal(i, 6);
 });
 
+Deno.test("attempts slower than the policy end the retries at the stated bound, and the error says so", async () => {
+  // bound = 5 x (1 + 5) = 30 ms; every attempt takes 30 ms, so the bound ends it after 1 retry
+  const policy: RetryPolicy = { maxRetries: 5, backoffMs: 1, backoffMaxMs: 1, attemptMs: 5 };
+  let runs = 0;
+  const err = await supervise({
+    policy,
+    reconnect: true,
+    signal: new AbortController().signal,
+    log: { warn() {} },
+    attempt: async () => {
+      runs++;
+      await new Promise((r) => setTimeout(r, 30));
+      return { frames: 0, lines: [], status: { success: false, code: 1, signal: null } };
+    },
+    diagnose: () => ({ message: "refused", setup: false }),
+  }).then(() => undefined, (e) => e);
+  assert.ok(err instanceof CaptureError, String(err));
+  assert.ok(runs < 6, `${runs} runs`);
+  assert.equal(err.message, `refused; gave up after ${runs - 1} retries, at the 1 s retry bound`);
+  assert.deepEqual(err.hints, [{ option: "maxRetries", value: 5 }]);
+});
+
 Deno.test("capture with nothing listening states how long it keeps trying and gives up within it", async () => {
   const port = freePort();
   const t0 = performance.now();

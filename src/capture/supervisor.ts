@@ -44,6 +44,7 @@ export async function supervise(o: SuperviseOptions): Promise<void> {
   const { policy, signal } = o;
   let failures = 0;
   let deadline: number | undefined;
+  let statedMs = 0; // the bound stated at the outage's first failure
   while (!signal.aborted) {
     const a = await o.attempt(deadline);
     if (signal.aborted) return;
@@ -62,10 +63,16 @@ export async function supervise(o: SuperviseOptions): Promise<void> {
     failures++;
     const now = performance.now();
     const bound = failures === 1 ? retryBoundMs(policy, 1) : 0;
-    if (failures === 1) deadline = now + bound;
+    if (failures === 1) {
+      deadline = now + bound;
+      statedMs = bound;
+    }
     const delay = backoffDelay(failures, policy);
-    if (failures > policy.maxRetries || (deadline !== undefined && now + delay >= deadline)) {
-      throw new CaptureError(`${what}; gave up after ${failures - 1} retries`, {
+    const outOfRetries = failures > policy.maxRetries;
+    if (outOfRetries || (deadline !== undefined && now + delay >= deadline)) {
+      // slow attempts can use up the stated bound before the count: say which ended it
+      const at = outOfRetries ? "" : `, at the ${Math.ceil(statedMs / 1000)} s retry bound`;
+      throw new CaptureError(`${what}; gave up after ${failures - 1} retries${at}`, {
         hints: [{ option: "maxRetries", value: policy.maxRetries }, ...hints],
       });
     }
