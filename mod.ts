@@ -126,6 +126,7 @@ export {
 export { pipe, type PipeOptions, type PipeResult, type PipeSource } from "./src/sinks/pipe.ts";
 export { type Log, SILENT_LOG } from "./src/util/log.ts";
 export {
+  HintedError,
   type HintedErrorOptions,
   hintsOf,
   type OptionHint,

@@ -4,15 +4,13 @@
  *
  * @module
  */
-import type { HintedErrorOptions, OptionHint } from "../util/hint.ts";
+import { HintedError, type HintedErrorOptions } from "../util/hint.ts";
 
 /**
  * A capture setup problem (ffmpeg missing, no SRT support, bad URL, wrong passphrase):
  * retrying cannot help. The CLI prints the message and exits with code 2.
  */
-export class CaptureSetupError extends Error {
-  /** Options that fix or explain it (the CLI names their flags). */
-  readonly hints: readonly OptionHint[];
+export class CaptureSetupError extends HintedError {
   /** Exit-code kind: the user's to fix (exit 2). */
   readonly kind = "setup";
   /**
@@ -23,7 +21,6 @@ export class CaptureSetupError extends Error {
    */
   constructor(message: string, options?: HintedErrorOptions) {
     super(message, options);
-    this.hints = options?.hints ?? [];
     this.name = "CaptureSetupError";
   }
 }
@@ -32,9 +29,7 @@ export class CaptureSetupError extends Error {
  * A capture failure after the retries were used up (refused connection, timeout, stream that
  * keeps dropping, undecodable input). The CLI prints the message and exits with code 1.
  */
-export class CaptureError extends Error {
-  /** Options that fix or explain it (the CLI names their flags). */
-  readonly hints: readonly OptionHint[];
+export class CaptureError extends HintedError {
   /** Exit-code kind: the stream failed for good (exit 1). */
   readonly kind = "data";
   /**
@@ -45,7 +40,6 @@ export class CaptureError extends Error {
    */
   constructor(message: string, options?: HintedErrorOptions) {
     super(message, options);
-    this.hints = options?.hints ?? [];
     this.name = "CaptureError";
   }
 }

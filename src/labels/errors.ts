@@ -3,12 +3,10 @@
  *
  * @module
  */
-import type { HintedErrorOptions, OptionHint } from "../util/hint.ts";
+import { HintedError, type HintedErrorOptions } from "../util/hint.ts";
 
 /** A label file could not be understood, or does not fit the inputs (CLI exit code 2). */
-export class LabelError extends Error {
-  /** Options that fix or explain it (the CLI names their flags). */
-  readonly hints: readonly OptionHint[];
+export class LabelError extends HintedError {
   /** Exit-code kind: the user's to fix (exit 2). */
   readonly kind = "setup";
   /**
@@ -19,7 +17,6 @@ export class LabelError extends Error {
    */
   constructor(message: string, options?: HintedErrorOptions) {
     super(message, options);
-    this.hints = options?.hints ?? [];
     this.name = "LabelError";
   }
 }

@@ -3,15 +3,13 @@
  *
  * @module
  */
-import type { HintedErrorOptions, OptionHint } from "../util/hint.ts";
+import { HintedError, type HintedErrorOptions } from "../util/hint.ts";
 
 /**
  * A network setup problem the user must fix (CLI exit code 2): a bad address, a missing
  * `--allow-net`, no consumer within `--connect-timeout`, a certificate that cannot be read.
  */
-export class NetworkError extends Error {
-  /** Options that fix or explain it (the CLI names their flags). */
-  readonly hints: readonly OptionHint[];
+export class NetworkError extends HintedError {
   /** Exit-code kind: the user's to fix (exit 2). */
   readonly kind = "setup";
   /**
@@ -22,7 +20,6 @@ export class NetworkError extends Error {
    */
   constructor(message: string, options?: HintedErrorOptions) {
     super(message, options);
-    this.hints = options?.hints ?? [];
     this.name = "NetworkError";
   }
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { HintedErrorOptions, OptionHint } from "../util/hint.ts";
+import { HintedError, type HintedErrorOptions, type OptionHint } from "../util/hint.ts";
 import { NetworkError } from "../net/errors.ts";
 
 /**
@@ -57,13 +57,11 @@ export class RedisFrameTooLargeError extends RedisSetupError {
  * without persistence) and the producer no longer held them to republish: data lost (CLI exit
  * code 1).
  */
-export class RedisStreamLostError extends Error {
+export class RedisStreamLostError extends HintedError {
   /** Exit-code kind: frames were lost (exit 1). */
   readonly kind = "data";
   /** Frames lost. */
   readonly lost: number;
-  /** Options that avoid it (the CLI names their flags). */
-  readonly hints: readonly OptionHint[];
   /**
    * Make the error.
    *
@@ -72,9 +70,8 @@ export class RedisStreamLostError extends Error {
    * @param hints The options that avoid it.
    */
   constructor(message: string, lost: number, hints: readonly OptionHint[] = []) {
-    super(message);
+    super(message, { hints });
     this.name = "RedisStreamLostError";
     this.lost = lost;
-    this.hints = hints;
   }
 }

@@ -3,12 +3,10 @@
  *
  * @module
  */
-import type { HintedErrorOptions, OptionHint } from "../util/hint.ts";
+import { HintedError, type HintedErrorOptions } from "../util/hint.ts";
 
 /** An input path, glob or permission problem the user must fix (CLI exit code 2). */
-export class SourceError extends Error {
-  /** Options that fix or explain it (the CLI names their flags). */
-  readonly hints: readonly OptionHint[];
+export class SourceError extends HintedError {
   /** Exit-code kind: the user's to fix (exit 2). */
   readonly kind = "setup";
   /**
@@ -17,7 +15,6 @@ export class SourceError extends Error {
    */
   constructor(message: string, options?: HintedErrorOptions) {
     super(message, options);
-    this.hints = options?.hints ?? [];
     this.name = "SourceError";
   }
 }

@@ -48,6 +48,31 @@ export interface HintedErrorOptions extends ErrorOptions {
 }
 
 /**
+ * An error that carries the options it points at: the base of the library's error classes that
+ * name a setting (each adds its exit-code `kind` and `name`).
+ *
+ * @example
+ * ```ts
+ * import { HintedError } from "./hint.ts";
+ * new HintedError("gave up after 2 retries", { hints: [{ option: "maxRetries", value: 2 }] }).hints;
+ * ```
+ */
+export class HintedError extends Error {
+  /** Options that fix or explain it (the CLI names their flags). */
+  readonly hints: readonly OptionHint[];
+  /**
+   * Make the error.
+   *
+   * @param message What failed, in the library's words.
+   * @param options Standard error options and the options it points at.
+   */
+  constructor(message: string, options?: HintedErrorOptions) {
+    super(message, options);
+    this.hints = options?.hints ?? [];
+  }
+}
+
+/**
  * The option hints a thrown value carries (none when it has no `hints` field).
  *
  * @param err Any thrown value.
