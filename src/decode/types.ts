@@ -98,6 +98,8 @@ export interface JpegErrorOptions extends ErrorOptions {
 
 /** A JPEG that cannot be decoded: corrupt, truncated or not a JPEG at all. */
 export class JpegError extends Error {
+  /** A corrupt or unsupported file is a data error (the CLI exits 1). */
+  readonly kind = "data";
   /** The scan (1-based) being decoded when it failed, when it failed inside a scan. */
   readonly scan?: number;
   /** The MCU row of that scan. */
