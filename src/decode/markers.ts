@@ -6,7 +6,7 @@
  * @module
  */
 
-import { ImageTooLargeError, JpegError, UnsupportedJpegError } from "./types.ts";
+import { checkPixelLimit, JpegError, UnsupportedJpegError } from "./types.ts";
 import { HuffTable, ZIGZAG } from "./huffman.ts";
 
 /** A component as declared in the frame header. */
@@ -110,11 +110,6 @@ export function markerName(m: number): string {
   return n ? `${n} (${hex})` : hex;
 }
 
-function fmtMp(px: number): string {
-  const mp = px / 1e6;
-  return mp >= 10 ? String(Math.round(mp)) : String(Math.round(mp * 10) / 10);
-}
-
 /**
  * Parse a SOFn segment and check the declared size against `maxPixels`.
  *
@@ -177,13 +172,7 @@ export function parseSof(
   if (decoding && nc !== 1 && nc !== 3 && nc !== 4) {
     throw new UnsupportedJpegError(`${nc}-component JPEG is not supported`);
   }
-  if (width * height > maxPixels) {
-    throw new ImageTooLargeError(
-      `image is ${width}x${height} (${fmtMp(width * height)} megapixels), above the ${
-        fmtMp(maxPixels)
-      }-megapixel limit; raise --max-pixels to allow it`,
-    );
-  }
+  checkPixelLimit(width, height, maxPixels);
   const components: FrameComponent[] = [];
   let blocks = 0;
   for (let i = 0; i < nc; i++) {

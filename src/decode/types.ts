@@ -146,6 +146,33 @@ export class ImageTooLargeError extends JpegError {
   }
 }
 
+/**
+ * Refuse a declared size above the pixel limit, before anything is allocated for it (JPEG SOF and
+ * PNG IHDR alike, so both formats word it the same).
+ *
+ * @param width Declared width.
+ * @param height Declared height.
+ * @param maxPixels The limit.
+ * @throws {ImageTooLargeError} when `width * height > maxPixels`.
+ * @example
+ * ```ts
+ * checkPixelLimit(1920, 1080, DEFAULT_MAX_PIXELS); // fine; 40000x40000 would throw
+ * ```
+ */
+export function checkPixelLimit(width: number, height: number, maxPixels: number): void {
+  if (width * height <= maxPixels) return;
+  throw new ImageTooLargeError(
+    `image is ${width}x${height} (${megapixels(width * height)} megapixels), above the ${
+      megapixels(maxPixels)
+    }-megapixel limit; raise --max-pixels to allow it`,
+  );
+}
+
+function megapixels(px: number): string {
+  const mp = px / 1e6;
+  return mp >= 10 ? String(Math.round(mp)) : String(Math.round(mp * 10) / 10);
+}
+
 /** The one small interface a decoder implements, so it can be swapped. */
 export interface JpegDecoder {
   /** A short name for logs and benches, e.g. "ts" or "wasm-simd". */

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { DEFAULT_MAX_PIXELS } from "../types.ts";
+import { checkPixelLimit, DEFAULT_MAX_PIXELS } from "../types.ts";
 import { crc32 } from "./crc.ts";
-import { ImageTooLargeError, PngError } from "./errors.ts";
+import { PngError } from "./errors.ts";
 
 /** The 8-byte PNG signature (section 5.2). */
 export const PNG_SIGNATURE: Uint8Array = new Uint8Array([
@@ -137,18 +137,7 @@ function readIhdr(bytes: Uint8Array, o: number, len: number, maxPixels: number):
   if (bytes[o + 12] > 1) {
     throw new PngError(`invalid PNG: unknown interlace method ${bytes[o + 12]} in IHDR`);
   }
-  if (width * height > maxPixels) {
-    // the JPEG decoder's wording (src/decode/markers.ts), so both formats read alike
-    const mp = (px: number) => {
-      const m = px / 1e6;
-      return m >= 10 ? String(Math.round(m)) : String(Math.round(m * 10) / 10);
-    };
-    throw new ImageTooLargeError(
-      `image is ${width}x${height} (${mp(width * height)} megapixels), above the ${
-        mp(maxPixels)
-      }-megapixel limit; raise --max-pixels to allow it`,
-    );
-  }
+  checkPixelLimit(width, height, maxPixels);
   return { width, height, bitDepth, colorType, interlaced: bytes[o + 12] === 1 };
 }
 
