@@ -16,49 +16,53 @@ INLINE int decode_block(BR *r, i16 *blk, const Huff *dc, const Huff *ac, int *pr
   }
   blk[0] = (i16)*pred;
   int k = 1, any = 0;
-  while (k < 64) {
-    if (r->cnt < 3 * FB) refill(r);
-    i32 f = ac->fast_ac[r->buf >> (64 - FB)];
-    if (LIKELY(f)) {
-#define FAST_AC_STEP()                          \
-      k += (f >> 8) & 255;                      \
-      r->buf <<= f & 255;                       \
-      r->cnt -= f & 255;                        \
-      if (UNLIKELY(k > 63)) {                   \
-        if (f & 0x8000) break; /* EOB */        \
-        return -1;                              \
-      }                                         \
-      blk[D.zz[k]] = (i16)(f >> 16);              \
-      any = 1;                                  \
-      k++;
-      FAST_AC_STEP()
-      /* a fast entry uses <= FB bits of the >= 32 present: a second fast
-       * lookup needs no refill check */
+  for (;;) {
+    if (r->cnt < 2 * FB) refill(r);
+    /* one or two symbols in one lookup, when they fit it and lie in this block */
+    u32 e = ac->multi[r->buf >> (64 - FB)];
+    int k1 = k + (int)((e >> 4) & 15), k2 = k1 + (int)((e >> 8) & 31);
+    if (LIKELY(e != 0 && k2 <= 63)) {
+      r->buf <<= e & 15;
+      r->cnt -= (int)(e & 15);
+      blk[D.zz[k2]] = (i16)((i32)e >> 24); /* first, as k2 == k1 when there is one */
+      blk[D.zz[k1]] = (i16)((i32)(e << 8) >> 23);
+      any |= (int)(e & 0x4000);
+      k = k2 + 1;
+      if (e & 0x2000) break; /* EOB */
       if (k > 63) break;
-      f = ac->fast_ac[r->buf >> (64 - FB)];
-      if (!f) continue;
-      FAST_AC_STEP()
-      if (k > 63) break;
-      f = ac->fast_ac[r->buf >> (64 - FB)];
-      if (!f) continue;
-      FAST_AC_STEP()
-#undef FAST_AC_STEP
       continue;
     }
-    int rs = huff_sym(r, ac);
-    if (UNLIKELY(rs < 0)) return -1;
-    int run = rs >> 4, sz = rs & 15;
-    if (sz) {
-      k += run;
-      if (UNLIKELY(k > 63)) return -1;
-      blk[D.zz[k]] = (i16)extend(get_bits(r, sz), sz);
+    /* one symbol: a long code, a large value, ZRL, or the end of the block */
+    if (r->cnt < 32) refill(r);
+    i32 f = ac->fast_ac[r->buf >> (64 - FB)];
+    if (f) {
+      k += (f >> 8) & 255;
+      r->buf <<= f & 255;
+      r->cnt -= f & 255;
+      if (UNLIKELY(k > 63)) {
+        if (f & 0x8000) break; /* EOB */
+        return -1;
+      }
+      blk[D.zz[k]] = (i16)(f >> 16);
       any = 1;
       k++;
-    } else if (run == 15) {
-      k += 16;
     } else {
-      break;
+      int rs = huff_sym(r, ac);
+      if (UNLIKELY(rs < 0)) return -1;
+      int run = rs >> 4, sz = rs & 15;
+      if (sz) {
+        k += run;
+        if (UNLIKELY(k > 63)) return -1;
+        blk[D.zz[k]] = (i16)extend(get_bits(r, sz), sz);
+        any = 1;
+        k++;
+      } else if (run == 15) {
+        k += 16;
+      } else {
+        break;
+      }
     }
+    if (k > 63) break;
   }
   return any;
 }

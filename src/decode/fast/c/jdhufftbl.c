@@ -2,12 +2,42 @@
  * Huffman table construction (DHT and the Annex K standard tables).
  * Part of the fast-path decoder; compiled as one unit through jpeg.c.
  */
+/* The multi-symbol AC table from fast_ac: each FB-bit index decodes to its first symbol (a
+ * coefficient or EOB) and, when the rest of the index holds a whole second symbol after a
+ * coefficient, that one too (a coefficient with an 8-bit value, or EOB). */
+static void build_multi(Huff *h) {
+  const int mask = (1 << FB) - 1;
+  for (int j = 0; j < (1 << FB); j++) {
+    i32 f1 = h->fast_ac[j];
+    if (!f1) continue;
+    int l1 = f1 & 255;
+    if (f1 & 0x8000) { h->multi[j] = (1u << 13) | (u32)l1; continue; } /* lone EOB */
+    int r1 = (f1 >> 8) & 255, v1 = f1 >> 16;
+    if (v1 < -256 || v1 > 255) continue;
+    u32 e = (1u << 14) | ((u32)(v1 & 511) << 15) | ((u32)r1 << 4) | (u32)l1;
+    i32 f2 = l1 < FB ? h->fast_ac[(j << l1) & mask] : 0;
+    int l2 = f2 & 255;
+    if (f2 && l1 + l2 <= FB) {
+      if (f2 & 0x8000) {
+        /* distance 1: the EOB must not follow a coefficient at 63 (a zero is stored there) */
+        e = (e & ~15u) | (1u << 13) | (1u << 8) | (u32)(l1 + l2);
+      } else {
+        int r2 = (f2 >> 8) & 255, v2 = f2 >> 16;
+        if (v2 >= -128 && v2 <= 127)
+          e = (e & ~15u) | ((u32)(v2 & 255) << 24) | ((u32)(1 + r2) << 8) | (u32)(l1 + l2);
+      }
+    }
+    h->multi[j] = e;
+  }
+}
+
 static int build_huff(Huff *h, const u8 *counts, const u8 *vals, int is_ac) {
   int total = 0;
   for (int i = 0; i < 16; i++) total += counts[i];
   if (total > 256) return 0;
   mem_zero(h->look, sizeof h->look);
   mem_zero(h->fast_ac, sizeof h->fast_ac);
+  mem_zero(h->multi, sizeof h->multi);
   int code = 0, k = 0;
   for (int l = 1; l <= 16; l++) {
     int n = counts[l - 1];
@@ -38,6 +68,7 @@ static int build_huff(Huff *h, const u8 *counts, const u8 *vals, int is_ac) {
       int v = bits < (1 << (s - 1)) ? bits - (1 << s) + 1 : bits;
       h->fast_ac[j] = (i32)((u32)v << 16) | (run << 8) | (l + s);
     }
+    build_multi(h);
   }
   h->defined = 1;
   return 1;

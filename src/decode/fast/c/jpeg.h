@@ -107,6 +107,12 @@ typedef struct {
   /* AC: (value << 16) | (run << 8) | (code + magnitude bits), 0 = none; EOB has
    * run 0x80 (so k jumps past 63) and value 0. */
   i32 fast_ac[1 << FB];
+  /* AC, one or two symbols per lookup (0 = use fast_ac / the slow path): the total bits of
+   * both (codes + magnitudes) in bits 0-3, the first coefficient's run in 4-7, the distance
+   * from the first coefficient to the second in 8-12 (0: no second), EOB after them in bit 13,
+   * "has a coefficient" in bit 14, the first value (9-bit signed) in 15-23 and the second
+   * (8-bit signed) in 24-31. An entry for a lone EOB has no coefficient and value 0. */
+  u32 multi[1 << FB];
   i32 maxcode[18];
   i32 valoff[18];
   u8 vals[256];
