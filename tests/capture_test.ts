@@ -852,6 +852,187 @@ Deno.test("srt-serve on a folder of only empty JPEGs exits 1", async () => {
   });
 });
 
+// --- srt-serve of PNG frames (CholecT50 layout) ---------------------------------------------
+
+const CHOLECT50 = "fixtures/cholect50/videos";
+/** The fixture's PNGs in the order srt-serve lists them (natural sort per folder). */
+const CHOLECT50_PNGS = ["VID01", "VID02"].flatMap((v) =>
+  [0, 1, 2, 3, 4, 5].map((i) => `${CHOLECT50}/${v}/00000${i}.png`)
+);
+/**
+ * Mean absolute difference (0-255) below which a received frame is its source PNG. x264
+ * ultrafast in 4:2:0 on these 32x18 frames measured 0.7-2.1 for the right PNG and 18 or more for
+ * the nearest other one; two different source PNGs differ by 17.5 or more.
+ */
+const PNG_TOLERANCE = 6;
+
+/** A PNG decoded by ffmpeg (lossless), HWC RGB. */
+async function pngRgb(path: string): Promise<Uint8Array> {
+  const out = await new Deno.Command("ffmpeg", {
+    args: ["-hide_banner", "-loglevel", "error", "-i", path, "-f", "rawvideo", "-pix_fmt", "rgb24"]
+      .concat(["pipe:1"]),
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  return out.stdout;
+}
+
+/** Mean absolute difference of a CHW frame and an HWC image of the same size. */
+function meanAbsDiff(chw: Uint8Array, hwc: Uint8Array): number {
+  const n = hwc.length / 3;
+  assert.equal(chw.length, hwc.length);
+  let s = 0;
+  for (let c = 0; c < 3; c++) {
+    for (let i = 0; i < n; i++) s += Math.abs(chw[c * n + i] - hwc[i * 3 + c]);
+  }
+  return s / hwc.length;
+}
+
+/** HWC to CHW, to compare two references with {@linkcode meanAbsDiff}. */
+function chwOf(hwc: Uint8Array): Uint8Array {
+  const n = hwc.length / 3, out = new Uint8Array(hwc.length);
+  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) out[c * n + i] = hwc[i * 3 + c];
+  return out;
+}
+
+/**
+ * Capture `count` frames from srt-serve of `inputs` (exactly the documented flags of both jobs) and
+ * match each to its source: the right PNG within the tolerance, every other PNG outside it.
+ * Returns the matched source indices and srt-serve's stderr.
+ */
+async function captureSlides(
+  inputs: string,
+  refs: Uint8Array[],
+  count: number,
+  fps: number,
+): Promise<{ matched: number[]; serverErr: string }> {
+  const port = freePort();
+  const server = spawnCli(
+    ["srt-serve", inputs, "--size", "32x18", "--fps", String(fps), "--loop", "--port"]
+      .concat([String(port)]),
+    [`--allow-read=${inputs}`, "--allow-run=ffmpeg"],
+    { stdout: "null" },
+  );
+  try {
+    const cap = spawnCli(
+      ["capture", `srt://127.0.0.1:${port}?mode=caller`, "--frames", String(count)],
+      CAPTURE_PERMS,
+    );
+    const status = statusWithin(cap, 45_000); // a broken stream fails the test, never hangs it
+    const recs = await rest(records(cap));
+    const s = await status;
+    await cap.stderrDone;
+    assert.equal(s.code, 0, cap.stderr());
+    const frames = recs.filter((r) => r.kind === "frame");
+    assert.equal(frames.length, count, cap.stderr());
+    const matched = frames.map((f) => {
+      assert.deepEqual([f.fields.width, f.fields.height], [32, 18]);
+      const d = refs.map((r) => meanAbsDiff(f.payload, r));
+      const best = d.indexOf(Math.min(...d));
+      const shown = d.map((x) => x.toFixed(1)).join(" ");
+      assert.ok(d[best] < PNG_TOLERANCE, `frame ${f.fields.seq} matches no PNG: ${shown}`);
+      for (const [j, x] of d.entries()) {
+        if (j !== best) assert.ok(x > PNG_TOLERANCE, `frame ${f.fields.seq} is also PNG ${j}`);
+      }
+      assert.equal(Number(f.meta.gap ?? 0), 0, "frames were dropped");
+      return best;
+    });
+    await stop(server);
+    return { matched, serverErr: server.stderr() };
+  } finally {
+    await stop(server); // also when an assertion failed (stopping twice is harmless)
+  }
+}
+
+function assertCyclic(matched: number[], n: number): void {
+  for (let i = 1; i < matched.length; i++) {
+    assert.equal(matched[i], (matched[0] + i) % n, `frames out of order: ${matched}`);
+  }
+}
+
+Deno.test("srt-serve streams a CholecT50 PNG folder: capture receives every frame as its source PNG (mean abs diff < 6), in order", async () => {
+  const refs = await Promise.all(CHOLECT50_PNGS.map(pngRgb));
+  // the bound tells the frames apart: any two different source PNGs are far outside it
+  for (let i = 0; i < refs.length; i++) {
+    for (let j = i + 1; j < refs.length; j++) {
+      assert.ok(meanAbsDiff(chwOf(refs[i]), refs[j]) > 2 * PNG_TOLERANCE, `PNGs ${i} and ${j}`);
+    }
+  }
+  const { matched, serverErr } = await captureSlides(CHOLECT50, refs, 14, 4);
+  assertCyclic(matched, refs.length); // 14 > 12: it looped, wrapping from VID02 to VID01
+  assert.match(serverErr, /serving 12 PNGs as 32x18 H\.264/);
+  assert.doesNotMatch(serverErr, /error|warn/i);
+});
+
+Deno.test("srt-serve leaves a truncated or non-image PNG out with a warning; the frames around it stay intact", async () => {
+  await withTempDir(async (dir) => {
+    const vid = `${dir}/VID01`;
+    await Deno.mkdir(vid);
+    const six = CHOLECT50_PNGS.slice(0, 6);
+    for (const p of six) await Deno.copyFile(`${ROOT}/${p}`, `${vid}/${p.split("/").at(-1)}`);
+    const bytes = await Deno.readFile(`${ROOT}/${six[2]}`);
+    await Deno.writeFile(`${vid}/000002_cut.png`, bytes.subarray(0, 60));
+    await Deno.writeFile(`${vid}/000004_html.png`, new TextEncoder().encode("<html>404</html>"));
+    const refs = await Promise.all(six.map(pngRgb));
+    // before this check, the cut PNG made ffmpeg's PNG parser swallow the next files into one frame
+    const { matched, serverErr } = await captureSlides(vid, refs, 8, 6);
+    assertCyclic(matched, 6);
+    assert.match(
+      serverErr,
+      /skipped 2 file\(s\) that cannot be served: \S+000002_cut\.png: a truncated PNG \(no IEND chunk at its end\)[^;]*; \S+000004_html\.png: not a JPEG or PNG file/,
+    );
+    assert.match(serverErr, /serving 6 PNGs/);
+  });
+});
+
+Deno.test("srt-serve refuses JPEGs mixed with PNGs and an odd --size (exit 2), and PNGs that are all cut short (exit 1), each with one line", async () => {
+  await withTempDir(async (dir) => {
+    const mixed = `${dir}/mixed`, cut = `${dir}/cut`;
+    await Deno.mkdir(mixed);
+    await Deno.mkdir(cut);
+    for (const p of CHOLECT50_PNGS.slice(0, 3)) {
+      await Deno.copyFile(`${ROOT}/${p}`, `${mixed}/${p.split("/").at(-1)}`);
+      const bytes = await Deno.readFile(`${ROOT}/${p}`);
+      await Deno.writeFile(`${cut}/${p.split("/").at(-1)}`, bytes.subarray(0, bytes.length - 12));
+    }
+    await ffmpeg(["-f", "lavfi", "-i", "color=c=red:s=32x18", "-frames:v", "1", `${mixed}/x.jpg`]);
+    const run = async (args: string[], read: string) => {
+      const t0 = performance.now();
+      const p = spawnCli(["srt-serve", ...args, "--port", String(freePort())], [
+        `--allow-read=${read}`,
+        "--allow-run=ffmpeg",
+      ], { stdout: "null" });
+      const s = await statusWithin(p, 15_000);
+      await p.stderrDone;
+      const err = p.stderr();
+      assert.equal(err.match(/error:/g)?.length, 1, err);
+      assert.doesNotMatch(err, /\n\s+at /, "a stack trace");
+      assert.ok(performance.now() - t0 < 10_000, "not at once");
+      return { code: s.code, err };
+    };
+    const m = await run([mixed], mixed);
+    assert.equal(m.code, 2, m.err);
+    assert.match(
+      m.err,
+      /error: one slideshow is one image format, and \S+mixed has 1 JPEG and 3 PNG files \(e\.g\. JPEG \S+x\.jpg\): serve them as two streams/,
+    );
+    const odd = await run([CHOLECT50, "--size", "853x480"], CHOLECT50);
+    assert.equal(odd.code, 2, odd.err);
+    assert.match(
+      odd.err,
+      /cannot serve 853x480: H\.264 in 4:2:0 needs an even width and height \(e\.g\. 852x480\) \(--size\)/,
+    );
+    const c = await run([cut], cut);
+    assert.equal(c.code, 1, c.err);
+    assert.match(
+      c.err,
+      /nothing to serve: none of the 3 PNG file\(s\) in \S+ can be served \(\S+000000\.png: a truncated PNG/,
+    );
+  });
+});
+
 async function goneWithin(pids: number[], ms: number): Promise<boolean> {
   const t0 = performance.now();
   while (performance.now() - t0 < ms) {

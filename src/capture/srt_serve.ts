@@ -1,6 +1,7 @@
 /**
  * A local stand-in for an SRT camera (the original OBS setup): ffmpeg encodes a slideshow of
- * JPEGs (piped through its stdin, no temp files), a video file or a test pattern as low-latency
+ * JPEGs or PNGs (piped through its stdin, no temp files; {@linkcode planSlides} lists and checks
+ * them), a video file or a test pattern as low-latency
  * H.264 in MPEG-TS and serves it over SRT, as a listener (the camera's usual role) or a caller.
  * ffmpeg is restarted whenever a peer leaves, so the server survives capture reconnects.
  *
@@ -9,21 +10,25 @@
  * this process is killed (SIGKILL), its ffmpeg follows within that time instead of waiting
  * forever (a test pattern or video keeps serving a peer already connected until it leaves).
  * Setup errors (unknown host, an address not of this machine, a port in use) end the server at
- * once with {@linkcode CaptureSetupError}; a caller that finds no listener with `once`, and a
- * slideshow without a non-empty JPEG, with {@linkcode CaptureError}.
+ * once with {@linkcode CaptureSetupError}, and so do an odd size (H.264 4:2:0 needs even sides) and
+ * JPEGs mixed with PNGs; a caller that finds no listener with `once`, and a slideshow without a
+ * file that can be served, with {@linkcode CaptureError}.
  *
  * @module
  */
-import { listInputs } from "../sources/list.ts";
 import { type Log, SILENT_LOG } from "../util/log.ts";
 import { CaptureError, CaptureSetupError } from "./errors.ts";
 import { FfmpegProcess } from "./ffmpeg.ts";
+import { planSlides, SLIDE_CODECS, slideDefect, type Slides } from "./slides.ts";
 import { parseFfmpegLine, StderrRelay } from "./stderr.ts";
 import { makeRedactor } from "./url.ts";
 
 /** Options for {@linkcode serveSrt}. */
 export interface SrtServeOptions {
-  /** JPEG files and folders (a slideshow), or one video file. Ignored with `testsrc`. */
+  /**
+   * JPEG or PNG files, folders and globs (a slideshow, one format), or one video file. Ignored
+   * with `testsrc`.
+   */
   inputs: string[];
   /** Serve ffmpeg's `testsrc2` pattern instead of inputs. */
   testsrc?: boolean;
@@ -90,14 +95,22 @@ export function srtServeUrl(o: SrtServeOptions): string {
   return url;
 }
 
-/** What the server feeds ffmpeg. */
+/** What the server feeds ffmpeg: input arguments, and a slideshow's files to pipe. */
 interface Feed {
   args: string[];
-  files?: string[];
+  slides?: Slides;
 }
 
 async function planFeed(o: SrtServeOptions): Promise<Feed> {
   const w = o.width ?? 1920, h = o.height ?? 1080;
+  if (w % 2 || h % 2) {
+    throw new CaptureSetupError(
+      `cannot serve ${w}x${h}: H.264 in 4:2:0 needs an even width and height (e.g. ${w - w % 2}x${
+        h - h % 2
+      })`,
+      { hints: [{ option: "size" }] },
+    );
+  }
   const fit = `scale=${w}:${h}:force_original_aspect_ratio=decrease,` +
     `pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p`;
   if (o.testsrc) {
@@ -113,24 +126,10 @@ async function planFeed(o: SrtServeOptions): Promise<Feed> {
   }
   if (o.inputs.some((i) => VIDEO_EXT.test(i))) {
     throw new CaptureSetupError(
-      "srt-serve takes JPEG files and folders (a slideshow) or one video file, not both",
+      "srt-serve takes JPEG or PNG files and folders (a slideshow) or one video file, not both",
     );
   }
-  const jpegs = (await listInputs(o.inputs)).map((f) => f.path)
-    .filter((p) => /\.jpe?g$/i.test(p));
-  if (jpegs.length === 0) {
-    throw new CaptureSetupError(`no JPEG files in ${o.inputs.join(" ")}`);
-  }
-  const files: string[] = [];
-  for (const p of jpegs) if ((await Deno.stat(p)).size > 0) files.push(p);
-  if (files.length === 0) {
-    throw new CaptureError(
-      `nothing to serve: the ${jpegs.length} JPEG file(s) in ${o.inputs.join(" ")} are all empty`,
-    );
-  }
-  if (files.length < jpegs.length) {
-    o.log?.warn(`skipped ${jpegs.length - files.length} empty JPEG file(s)`);
-  }
+  const slides = await planSlides(o.inputs, o.log);
   return {
     args: [
       "-re",
@@ -139,13 +138,13 @@ async function planFeed(o: SrtServeOptions): Promise<Feed> {
       "-framerate",
       String(o.fps ?? 1),
       "-c:v",
-      "mjpeg",
+      SLIDE_CODECS[slides.format],
       "-i",
       "pipe:0",
       "-vf",
       fit,
     ],
-    files,
+    slides,
   };
 }
 
@@ -186,20 +185,36 @@ export function srtServeArgs(feedArgs: string[], o: SrtServeOptions): string[] {
   ];
 }
 
+/**
+ * Pipe the slides into ffmpeg's stdin (repeatedly with `loop`). A file that can no longer be served
+ * (emptied, replaced, cut short since it was listed) is left out of `slides.files` for good, with a
+ * warning, before any of it is written.
+ */
 async function feedFiles(
-  files: string[],
+  slides: Slides,
   loop: boolean,
   stdin: WritableStream<Uint8Array>,
   stop: AbortSignal,
+  log: Log,
 ): Promise<void> {
   const w = stdin.getWriter();
   try {
     do {
-      for (const f of files) {
+      for (let i = 0; i < slides.files.length; i++) {
         if (stop.aborted) return;
-        await w.write(await Deno.readFile(f));
+        const f = slides.files[i];
+        const bytes = await Deno.readFile(f).catch((err: Error) => err);
+        const defect = bytes instanceof Error
+          ? `cannot be read (${bytes.message})`
+          : slideDefect(bytes, slides.format);
+        if (defect !== undefined || bytes instanceof Error) {
+          log.warn(`skipped ${f}: ${defect}; ${slides.files.length - 1} file(s) left`);
+          slides.files.splice(i--, 1);
+          continue;
+        }
+        await w.write(bytes);
       }
-    } while (loop);
+    } while (loop && slides.files.length > 0);
   } catch {
     // ffmpeg went away (peer left, stopped): the serve loop decides what next
   } finally {
@@ -214,7 +229,8 @@ async function feedFiles(
  * @param o What to serve and where.
  * @returns Resolves when stopped.
  * @throws {CaptureSetupError} ffmpeg missing, no inputs, a host or port it cannot use.
- * @throws {CaptureError} only empty JPEG files; with `once`, a caller that found no listener.
+ * @throws {CaptureError} no slide that can be served (at the start, or after the last one went
+ *   bad while serving); with `once`, a caller that found no listener.
  * @example
  * ```ts
  * import { serveSrt } from "./srt_serve.ts";
@@ -235,7 +251,11 @@ export async function serveSrt(o: SrtServeOptions): Promise<void> {
   const shown = redact(url);
   log.info(
     `serving ${
-      o.testsrc ? "testsrc2" : feed.files ? `${feed.files.length} JPEGs` : o.inputs[0]
+      o.testsrc
+        ? "testsrc2"
+        : feed.slides
+        ? `${feed.slides.files.length} ${feed.slides.format === "png" ? "PNG" : "JPEG"}s`
+        : o.inputs[0]
     } as ${o.width ?? 1920}x${o.height ?? 1080} H.264 on ${shown}`,
   );
   const mode = o.mode ?? "listener", host = o.host ?? "127.0.0.1", port = o.port ?? 9999;
@@ -243,12 +263,17 @@ export async function serveSrt(o: SrtServeOptions): Promise<void> {
   const own: string[] = [];
   let failures = 0;
   while (!stop.aborted) {
+    if (feed.slides?.files.length === 0) {
+      throw new CaptureError(
+        `nothing left to serve: every file of ${o.inputs.join(" ")} went bad while serving`,
+      );
+    }
     const t0 = performance.now();
     let peerLeft = false;
     const proc = FfmpegProcess.spawn({
       program: o.ffmpeg,
       args: srtServeArgs(feed.args, o),
-      stdin: feed.files ? "piped" : undefined,
+      stdin: feed.slides ? "piped" : undefined,
       onStderrLine: (raw) => {
         const line = parseFfmpegLine(redact(raw));
         // A peer leaving makes ffmpeg's writes fail: reported once below, not line by line.
@@ -262,8 +287,8 @@ export async function serveSrt(o: SrtServeOptions): Promise<void> {
     });
     const onStop = () => proc.stop();
     stop.addEventListener("abort", onStop, { once: true });
-    const feeding = feed.files
-      ? feedFiles(feed.files, o.loop === true, proc.child.stdin, stop)
+    const feeding = feed.slides
+      ? feedFiles(feed.slides, o.loop === true, proc.child.stdin, stop, log)
       : Promise.resolve();
     const drain = (async () => {
       while (!(await proc.stdout.read().catch(() => ({ done: true }))).done) { /* nothing */ }

@@ -50,7 +50,7 @@ export const SRT_SERVE_OPTIONS = {
 export const SRT_SERVE_SPEC: CommandSpec<typeof SRT_SERVE_OPTIONS> = {
   name: "srt-serve",
   positionals: "<images|folder|video>... | --testsrc",
-  summary: "serve JPEGs (a slideshow), a video or a test pattern as a local SRT camera",
+  summary: "serve JPEGs or PNGs (a slideshow), a video or a test pattern as a local SRT camera",
   options: SRT_SERVE_OPTIONS,
   examples: [
     [
@@ -65,11 +65,17 @@ export const SRT_SERVE_SPEC: CommandSpec<typeof SRT_SERVE_OPTIONS> = {
       "SRT_PASS=correcthorse framepipe srt-serve --testsrc --fps 30 --passphrase-env SRT_PASS",
       "an encrypted 1080p30 test pattern",
     ],
+    [
+      "framepipe srt-serve fixtures/cholect50/videos/VID01 --size 854x480",
+      "CholecT50 PNG frames as a camera at their native 1 frame/s",
+    ],
   ],
   notes: [
-    "JPEGs are piped to ffmpeg's stdin (no temp files). ffmpeg is restarted when a peer leaves.",
-    "Exit code 1: nothing to serve (only empty JPEGs), or --mode caller --once found no listener;",
-    "2: a bad --host or --port, ffmpeg missing.",
+    "JPEGs or PNGs (one format per stream) are piped to ffmpeg's stdin (no temp files); each is",
+    "fitted into --size. Empty, non-image and truncated files are skipped with a warning.",
+    "ffmpeg is restarted when a peer leaves.",
+    "Exit code 1: nothing to serve (no usable image), or --mode caller --once found no listener;",
+    "2: a bad --host or --port, an odd --size, JPEGs mixed with PNGs, ffmpeg missing.",
   ],
 };
 
@@ -88,7 +94,7 @@ export async function srtServeCommand(args: string[]): Promise<number> {
   const testsrc = v.testsrc;
   if (!testsrc && positionals.length === 0) {
     throw new UsageError(
-      "srt-serve needs JPEG files, folders or a video (or --testsrc); see framepipe srt-serve --help",
+      "srt-serve needs JPEG or PNG files, folders or a video (or --testsrc); see framepipe srt-serve --help",
     );
   }
   const log = new Logger(v.quiet);
