@@ -224,6 +224,7 @@ export {
   RedisAuthError,
   RedisConnection,
   RedisFrameTooLargeError,
+  RedisGroupsGoneError,
   RedisSetupError,
   RedisSink,
   type RedisSinkOptions,

@@ -2,7 +2,9 @@
 """Consumers for tests/redis_test.ts (run with $PYTHON, default /usr/bin/python3).
 
 Each subcommand prints one JSON line per consumer on stdout:
-``{"consumer": NAME, "seqs": [...], "claimed": N, "end": {...} | null}``.
+``{"consumer": NAME, "seqs": [...], "claimed": N, "end": {...} | null}`` (``consume`` also
+gives the reader's ``duplicates``, ``missing``, ``groups_recreated`` and the
+``RedisGroupWarning`` messages as ``group_warnings``).
 
     test_redis.py consume URL GROUP NAME [--no-ack] [--stop-after N] [--hard-exit]
                   [--sleep-ms MS] [--claim-idle-ms MS] [--count N]
@@ -18,6 +20,7 @@ import os
 import sys
 import threading
 import time
+import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import framepipe  # noqa: E402
@@ -29,6 +32,15 @@ def consume(url: str, group: str, name: str, *, ack: bool = True, stop_after: in
     seqs: list[int] = []
     reader = framepipe.RedisReader(url, group, name, ack=ack, claim_idle_ms=claim_idle_ms,
                                    block_ms=100, count=count, connect_timeout=20)
+    group_warnings: list[str] = []
+    shown = warnings.showwarning
+
+    def show(message, category, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if issubclass(category, framepipe.RedisGroupWarning):
+            group_warnings.append(str(message))
+        shown(message, category, *args, **kwargs)
+
+    warnings.showwarning = show
     for meta, img in reader:
         assert img.shape == (meta["channels"], meta["height"], meta["width"]), img.shape
         seqs.append(meta["seq"])
@@ -41,7 +53,9 @@ def consume(url: str, group: str, name: str, *, ack: bool = True, stop_after: in
                 os._exit(3)
             break
     return {"consumer": name, "seqs": seqs, "claimed": reader.claimed, "end": reader.end,
-            "classes": reader.classes}
+            "classes": reader.classes, "duplicates": reader.duplicates,
+            "missing": reader.missing, "groups_recreated": reader.groups_recreated,
+            "group_warnings": group_warnings}
 
 
 def main() -> int:

@@ -169,6 +169,11 @@ interface Consumed {
   end: Record<string, unknown> | null;
   classes?: string[];
   consumers?: string[];
+  /** `consume`: the reader's counts and its RedisGroupWarning messages. */
+  duplicates?: number;
+  missing?: number;
+  groups_recreated?: number;
+  group_warnings?: string[];
 }
 
 /** `python/test_redis.py ARGS`; one JSON object per stdout line. */
@@ -616,4 +621,167 @@ print(len(list(framepipe.redis_frames("${url}", "g", "c", ca="${dir}/ca.pem", bl
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+/** A fresh server with group "train" on `stream` (created from 0) and a connection for `fn`. */
+function withTrainGroup(
+  stream: string,
+  fn: (
+    t: { srv: RedisServer; stream: string; url: string; conn: RedisConnection },
+  ) => Promise<void>,
+): Promise<void> {
+  return withRedis(async (srv) => {
+    const url = srv.url(stream);
+    const conn = await srv.connect();
+    try {
+      await results(py(["create-group", url, "train"]));
+      await fn({ srv, stream, url, conn });
+    } finally {
+      await conn.close();
+    }
+  });
+}
+
+/** The producer's end JSON from `STREAM:producers` (one producer). */
+async function producerEnd(
+  conn: RedisConnection,
+  stream: string,
+): Promise<Record<string, unknown>> {
+  const h = await conn.send<string[]>(["HGETALL", `${stream}:producers`]);
+  return JSON.parse(h[1]);
+}
+
+/** Entries group `group` of `stream` has read (Redis >= 7 `entries-read`), 0 when unknown. */
+async function entriesRead(conn: RedisConnection, stream: string, group: string): Promise<number> {
+  const gs = await conn.send<unknown[][]>(["XINFO", "GROUPS", stream]);
+  for (const g of gs) {
+    const m = new Map<string, unknown>();
+    for (let i = 0; i + 1 < g.length; i += 2) m.set(String(g[i]), g[i + 1]);
+    if (m.get("name") === group) return Number(m.get("entries-read") ?? 0);
+  }
+  return 0;
+}
+
+Deno.test({
+  name:
+    "--max-lag, the only group destroyed mid-run and not recreated: one line, then exit 1 after --connect-timeout instead of a hang",
+  ignore,
+  fn: () =>
+    withTrainGroup("framepipe:gone", async ({ srv, stream, url, conn }) => {
+      const prod = cli(
+        srv.port,
+        produce(url, 200, "32x24", ["--max-lag", "10", "--connect-timeout", "2"]),
+      );
+      const killer = setTimeout(() => prod.child.kill("SIGKILL"), 30_000);
+      try {
+        await prod.waitFor("waiting for the slowest consumer group");
+        await conn.send(["XGROUP", "DESTROY", stream, "train"]);
+        const t0 = performance.now();
+        const p = await prod.done;
+        const s = (performance.now() - t0) / 1000;
+        assert.equal(p.code, 1, `exit ${p.code} after ${s.toFixed(1)} s:\n${p.stderr}`);
+        assert.match(
+          p.stderr,
+          /consumer group 'train' is gone while the stream survives \(XGROUP DESTROY\?\); it had not acknowledged about \d+ entries; no group left: waiting 2 s for one/,
+        );
+        assert.match(p.stderr, /error: .*no group came back within 2 s/);
+        assert.doesNotMatch(p.stderr, /\n\s+at /, "no stack trace");
+        const end = await producerEnd(conn, stream);
+        assert.equal(end.reason, "error");
+        assert.equal(end.redis_groups_destroyed, 1);
+        assert.ok(
+          Number((end.redis_groups_destroyed_unacked as Record<string, number>).train) > 0,
+        );
+        console.log(`group destroyed, none left: exit ${p.code} ${s.toFixed(1)} s after it`);
+      } finally {
+        clearTimeout(killer);
+      }
+    }),
+});
+
+Deno.test({
+  name:
+    "--max-lag, one of two groups destroyed mid-run: the other is not blocked and gets every frame; the end entry counts it",
+  ignore,
+  fn: () =>
+    withTrainGroup("framepipe:twogone", async ({ srv, stream, url, conn }) => {
+      await results(py(["create-group", url, "eval"])); // nobody reads "eval": it stalls
+      const prod = cli(srv.port, produce(url, 200, "32x24", ["--max-lag", "10"]));
+      const cons = py(["consume", url, "train", "a"]);
+      await prod.waitFor("waiting for the slowest consumer group");
+      await conn.send(["XGROUP", "DESTROY", stream, "eval"]);
+      const p = await prod.done;
+      const [o] = await results(cons);
+      assert.equal(p.code, 0, p.stderr);
+      assert.match(
+        p.stderr,
+        /consumer group 'eval' is gone while the stream survives .* going on with 'train'/,
+      );
+      assert.deepEqual(o.seqs, range(200), "train: every frame once, in order");
+      assert.equal(o.end?.redis_groups_destroyed, 1);
+      const unacked = o.end?.redis_groups_destroyed_unacked as Record<string, number>;
+      assert.ok(unacked.eval >= 10, JSON.stringify(unacked));
+    }),
+});
+
+Deno.test({
+  name:
+    "a consumer whose group is destroyed under it recreates it where it was: no frame twice, none missing, one RedisGroupWarning",
+  ignore,
+  fn: () =>
+    withTrainGroup("framepipe:destroyed", async ({ srv, stream, url, conn }) => {
+      const prod = cli(srv.port, produce(url, 200, "32x24", ["--max-lag", "10"]));
+      const cons = py(["consume", url, "train", "c", "--sleep-ms", "10"]);
+      await waitUntil(async () => (await entriesRead(conn, stream, "train")) > 60);
+      await conn.send(["XGROUP", "DESTROY", stream, "train"]);
+      const p = await prod.done;
+      const [o] = await results(cons);
+      assert.equal(p.code, 0, p.stderr);
+      const twice = o.seqs.length - new Set(o.seqs).size;
+      assert.deepEqual(o.seqs, range(200), `every frame once (${twice} twice)`);
+      assert.equal(o.groups_recreated, 1);
+      assert.deepEqual([o.duplicates, o.missing], [0, 0]);
+      assert.equal(o.group_warnings?.length, 1, JSON.stringify(o.group_warnings));
+      assert.match(
+        (o.group_warnings ?? [])[0],
+        /consumer group 'train' was destroyed while the stream survives .*recreated it at \d+-\d+, the last entry this consumer read/,
+      );
+    }),
+});
+
+Deno.test({
+  name:
+    "a group recreated further back under a running consumer: the frames it gets again are marked and counted as duplicates",
+  ignore,
+  fn: () =>
+    withTrainGroup("framepipe:rewound", async ({ srv, stream, url, conn }) => {
+      // two consumers: no seq check, so only the entry ids can tell; each slower than the
+      // producer, so each holds a frame (pending) when the group starts over
+      const prod = cli(srv.port, produce(url, 120, "32x24", ["--max-lag", "10"]));
+      const a = py(["consume", url, "train", "a", "--sleep-ms", "50", "--count", "1"]);
+      const b = py(["consume", url, "train", "b", "--sleep-ms", "50", "--count", "1"]);
+      await waitUntil(async () => (await entriesRead(conn, stream, "train")) > 40);
+      // by hand, atomically: the consumers never see NOGROUP, the group just starts over at 0
+      await conn.send([
+        "EVAL",
+        "redis.call('XGROUP', 'DESTROY', KEYS[1], 'train') " +
+        "return redis.call('XGROUP', 'CREATE', KEYS[1], 'train', '0')",
+        "1",
+        stream,
+      ]);
+      const p = await prod.done;
+      const out = [...await results(a), ...await results(b)];
+      assert.equal(p.code, 0, p.stderr);
+      const all = out.flatMap((o) => o.seqs);
+      assert.deepEqual(sorted([...new Set(all)]), range(120), "none lost");
+      const twice = all.length - new Set(all).size;
+      const counted = out.reduce((n, o) => n + Number(o.duplicates), 0);
+      assert.ok(twice > 0, "the rewind re-delivered frames");
+      assert.ok(counted > 0 && counted <= twice, `counted ${counted} of ${twice} repeats`);
+      assert.ok(
+        out.some((o) => (o.group_warnings ?? []).some((w) => /went back/.test(w))),
+        JSON.stringify(out.map((o) => o.group_warnings)),
+      );
+      console.log(`group rewound to 0: ${twice} frames twice, ${counted} marked by the readers`);
+    }),
 });

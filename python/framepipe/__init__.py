@@ -29,7 +29,8 @@ from .command import (PRODUCER_ENV, CommandError, CommandReader, ProducerCommand
 from .datasets import TARGETS, ImageFolder
 from .decode import (DecodeError, DecodeHelper, DecodeHelperError, decode_helper, list_images,
                      read_rgb_image)
-from .redis_streams import REDIS_PASSWORD_ENVS, RedisReader, RedisStreamError, redis_frames
+from .redis_streams import (REDIS_PASSWORD_ENVS, RedisGroupWarning, RedisReader,
+                            RedisStreamError, redis_frames)
 from .tcp import TOKEN_ENV, AuthError, SocketReader, accept, connect, listen, serve
 from .wire import (FORMATS, FrameGapWarning, FrameReader, FrameStreamError, main, read_frames,
                    summarize)
@@ -47,7 +48,7 @@ __all__ = [
     "list_images",
     # network, Redis
     "TOKEN_ENV", "AuthError", "SocketReader", "connect", "listen", "accept", "serve",
-    "REDIS_PASSWORD_ENVS", "RedisReader", "RedisStreamError", "redis_frames",
+    "REDIS_PASSWORD_ENVS", "RedisReader", "RedisStreamError", "RedisGroupWarning", "redis_frames",
     # torch
     "TARGETS", "ImageFolder", "FrameStream",
 ]

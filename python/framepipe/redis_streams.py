@@ -11,13 +11,15 @@ import os
 import re
 import socket
 import time
+import warnings
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
 from .wire import KIND_END, KIND_HEADER, MAGIC, RECORD_HEADER, FrameStreamError, SeqTracker
 
-__all__ = ["REDIS_PASSWORD_ENVS", "RedisStreamError", "RedisReader", "redis_frames"]
+__all__ = ["REDIS_PASSWORD_ENVS", "RedisStreamError", "RedisGroupWarning", "RedisReader",
+           "redis_frames"]
 
 REDIS_PASSWORD_ENVS = ("FRAMEPIPE_REDIS_PASSWORD", "REDIS_PASSWORD")
 """Environment variables read for the Redis password, in order."""
@@ -27,6 +29,16 @@ _REDIS_URL = re.compile(r"^(rediss?)://([^/?#]*)/([^?#]+)(?:\?([^#]*))?$", re.I)
 
 class RedisStreamError(FrameStreamError):
     """A Redis stream cannot be read: bad URL, server gone for longer than the timeout."""
+
+
+class RedisGroupWarning(UserWarning):
+    """The consumer group vanished under the reader and was recreated (``XGROUP DESTROY``
+    while the stream survived, or a Redis restart), or was seen going back to an older entry:
+    frames may come twice (``meta["duplicate"]``) or be missing (``meta["gap"]``)."""
+
+
+def _text(x: Any) -> str:
+    return x.decode() if isinstance(x, bytes) else str(x)
 
 
 def _parse_redis_url(url: str) -> dict[str, Any]:
@@ -73,7 +85,16 @@ class RedisReader:
     the same name first gets its own pending frames again. Iteration ends when every producer
     of every stream has written its end entry and the group has been delivered, and has
     acknowledged, every entry up to it. The group is created when missing (``start``: ``"0"``
-    from the beginning, ``"$"`` only new entries), also after a Redis restart (``NOGROUP``).
+    from the beginning, ``"$"`` only new entries).
+
+    A group that vanishes under the reader (``NOGROUP``) is recreated and counted
+    (:attr:`groups_recreated`, with a :class:`RedisGroupWarning`): after a Redis restart
+    without persistence from the start of the new stream; when it was destroyed while the stream
+    survived (``XGROUP DESTROY``), at the last entry this consumer had read, so that it neither
+    reads the stream again nor skips what follows. A frame delivered as new although this
+    consumer had already been given a later entry (its group was recreated further back, by
+    another consumer or by hand) has ``meta["duplicate"] = True`` and counts in
+    :attr:`duplicates`.
 
     Sequence numbers are checked (``check_seq``) when they can be: when this consumer is its
     group's only consumer and the stream has one producer (``None``, the default, decides
@@ -123,7 +144,14 @@ class RedisReader:
         self.claimed = 0
         """Frames taken over from other consumers (``XAUTOCLAIM``)."""
         self.reconnects = 0
+        self.groups_recreated = 0
+        """Times this reader found its group gone (``NOGROUP``) and recreated it."""
         self.check_seq = check_seq
+        self._last_id: dict[str, str] = {}  # the newest entry delivered to us, per stream
+        self._last_new: dict[str, tuple[int, int]] = {}  # ... delivered as new (">")
+        self._redelivered: dict[str, int] = {}  # frames delivered as new again (a rewind)
+        self._rewound: set[str] = set()  # streams in a rewind (warned once per rewind)
+        self._reconnects_seen = 0
         self._seq: dict[str, SeqTracker | None] = {}
         self._closed = False
         for s in self.streams:
@@ -156,8 +184,38 @@ class RedisReader:
             except self._redis.exceptions.ResponseError as e:
                 if "NOGROUP" not in str(e):
                     raise
-                for s in self.streams:  # Redis restarted without persistence: start again
-                    self._ensure_group(s, "0")
+                for s in self.streams:
+                    self._recover_group(s)
+
+    def _recover_group(self, stream: str) -> None:
+        """Recreate our group on ``stream`` after ``NOGROUP`` (see the class doc)."""
+        try:
+            names = {_text(g["name"]) for g in self._r.xinfo_groups(stream)}
+        except self._redis.exceptions.ResponseError:
+            names = None  # no such key: the stream is gone too
+        if names is not None and self.group in names:
+            return  # another consumer (or this one, for another stream) recreated it
+        last = self._last_id.get(stream)
+        restarted = self.reconnects > self._reconnects_seen
+        survived = names is not None and last is not None and not restarted and \
+            _redis_id(self._r.xinfo_stream(stream).get("last-generated-id")) >= _redis_id(last)
+        self._ensure_group(stream, last if survived else "0")
+        self.groups_recreated += 1
+        if survived:
+            msg = (f"redis stream {stream}: consumer group {self.group!r} was destroyed while "
+                   f"the stream survives (XGROUP DESTROY?); recreated it at {last}, the last "
+                   "entry this consumer read: frames other consumers of the group had been "
+                   "given after it come again (meta['duplicate']), frames trimmed meanwhile "
+                   "are missing (meta['gap'] when seq is checked), frames pending elsewhere "
+                   "are no longer claimable")
+        elif last is None:
+            msg = (f"redis stream {stream}: consumer group {self.group!r} was gone; recreated "
+                   "it from the oldest entry kept")
+        else:
+            msg = (f"redis stream {stream}: consumer group {self.group!r} is gone with the "
+                   "stream (Redis restarted without persistence?); recreated it from the start "
+                   "of the new stream (republished frames may come twice: meta['duplicate'])")
+        warnings.warn(msg, RedisGroupWarning, stacklevel=2)
 
     def _ensure_group(self, stream: str, start: str | None = None) -> None:
         try:
@@ -233,8 +291,36 @@ class RedisReader:
 
     @property
     def duplicates(self) -> int:
-        """Frames seen again (a seq at or below the last one) so far."""
-        return sum(t.duplicates for t in self._seq.values() if t is not None)
+        """Frames seen again so far: a seq at or below the last one (when seq is checked), or a
+        frame delivered as new after its group went back to an older entry."""
+        return sum(t.duplicates for t in self._seq.values() if t is not None) + \
+            sum(n for s, n in self._redelivered.items() if self._seq.get(s) is None)
+
+    def _note_delivery(self, stream: str, eid: Any, fresh: bool,
+                       meta: dict[str, Any] | None) -> None:
+        """Remember the newest entry delivered per stream; mark frames delivered as new again
+        (the group went back: recreated further back, or ``XGROUP SETID``)."""
+        rid = _redis_id(eid)
+        last = self._last_id.get(stream)
+        if last is None or rid > _redis_id(last):
+            self._last_id[stream] = _text(eid)
+        if not fresh:
+            return
+        prev = self._last_new.get(stream)
+        if prev is not None and rid <= prev:
+            if meta is not None:
+                meta["duplicate"] = True
+                self._redelivered[stream] = self._redelivered.get(stream, 0) + 1
+            if stream not in self._rewound:
+                self._rewound.add(stream)
+                warnings.warn(f"redis stream {stream}: consumer group {self.group!r} went back "
+                              f"to before entry {prev[0]}-{prev[1]}, which this consumer was "
+                              "given already (recreated further back, or XGROUP SETID): the "
+                              "frames up to it come again (meta['duplicate'])",
+                              RedisGroupWarning, stacklevel=3)
+        else:
+            self._last_new[stream] = rid
+            self._rewound.discard(stream)
 
     def _check_seq(self, stream: str, meta: dict[str, Any]) -> None:
         if stream not in self._seq:
@@ -280,6 +366,7 @@ class RedisReader:
         backlog = {s: "0" for s in self.streams}  # our own pending entries first (a restart)
         last_claim = time.monotonic()
         while not self._closed:
+            fresh = not backlog  # entries delivered as new (">"), not pending or claimed ones
             if backlog:
                 batch = self._call(self._read, dict(backlog), None)
                 got = {s for s, _, _ in batch}
@@ -292,6 +379,8 @@ class RedisReader:
                             else backlog[s]
             else:
                 batch = self._call(self._read, {s: ">" for s in self.streams}, self.block_ms)
+            self._reconnects_seen = self.reconnects
+            new = len(batch) if fresh else 0
             if not batch or time.monotonic() - last_claim >= self.claim_idle_ms / 1000:
                 last_claim = time.monotonic()
                 batch += self._call(self._claim)
@@ -299,8 +388,9 @@ class RedisReader:
                 if self._call(self._finished):
                     return
                 continue
-            for s, eid, fields in batch:
+            for i, (s, eid, fields) in enumerate(batch):
                 item = self._decode(s, eid, fields)
+                self._note_delivery(s, eid, i < new, item[0] if item else None)
                 if item is None:
                     if self.ack:
                         self._call(self._r.xack, s, self.group, eid)

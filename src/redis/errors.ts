@@ -75,3 +75,23 @@ export class RedisStreamLostError extends HintedError {
     this.lost = lost;
   }
 }
+
+/**
+ * With `--max-lag`, the stream's last consumer group was destroyed (`XGROUP DESTROY`) while the
+ * stream survived and no group came back within the connect timeout: nobody can acknowledge the
+ * frames, so the lossless producer stops (CLI exit code 1).
+ */
+export class RedisGroupsGoneError extends HintedError {
+  /** Exit-code kind: frames cannot be delivered (exit 1). */
+  readonly kind = "data";
+  /**
+   * Make the error.
+   *
+   * @param message Which group vanished and what to do.
+   * @param hints The options involved.
+   */
+  constructor(message: string, hints: readonly OptionHint[] = []) {
+    super(message, { hints });
+    this.name = "RedisGroupsGoneError";
+  }
+}

@@ -20,7 +20,12 @@ export {
   RedisConnection,
   type RedisConnectOptions,
 } from "./connection.ts";
-export { RedisAuthError, RedisFrameTooLargeError, RedisSetupError } from "./errors.ts";
+export {
+  RedisAuthError,
+  RedisFrameTooLargeError,
+  RedisGroupsGoneError,
+  RedisSetupError,
+} from "./errors.ts";
 export { describeStream, formatStreamInfo, inspectRedis, type RedisStreamInfo } from "./inspect.ts";
 export {
   compareIds,

@@ -12,6 +12,14 @@
  *   (Redis restarted without persistence) it republishes them into the new stream; frames it
  *   no longer holds make the run fail with {@linkcode RedisStreamLostError}, naming how many.
  *
+ * A consumer group that vanishes while its stream survives (`XGROUP DESTROY`) is logged and
+ * counted (`redis_groups_destroyed`, `redis_groups_destroyed_unacked` in the end entry); the
+ * producer goes on with the other groups, keeps the entries the vanished group still needed for
+ * the connect timeout (so a consumer that recreates it where it was loses nothing) and, with
+ * `--max-lag` and no group left, waits that long for one before failing with
+ * {@linkcode RedisGroupsGoneError}. A group seen going back to an older entry (recreated, or
+ * `XGROUP SETID`) is logged and counted too (`redis_groups_rewound`).
+ *
  * Entries are the `frame` format's records, cut into head, metadata and payload fields
  * (`layout.ts`). A source must not reuse a frame's `data` buffer after `write` resolves: with
  * `--max-lag` the sink may still hold it for republishing.
@@ -22,7 +30,12 @@ import type { Frame, StreamHeader, StreamSummary } from "../formats/frame.ts";
 import { FrameFormatEncoder } from "../formats/writers.ts";
 import type { FrameSink } from "../formats/sink.ts";
 import { isConnectionLoss, type RedisArg, RedisConnection } from "./connection.ts";
-import { RedisFrameTooLargeError, RedisSetupError, RedisStreamLostError } from "./errors.ts";
+import {
+  RedisFrameTooLargeError,
+  RedisGroupsGoneError,
+  RedisSetupError,
+  RedisStreamLostError,
+} from "./errors.ts";
 import { compareIds, entryFields, headerKey, PRODUCER_RUNNING, producersKey } from "./layout.ts";
 import type { RedisTarget } from "./url.ts";
 import { type Log, SILENT_LOG } from "../util/log.ts";
@@ -124,6 +137,19 @@ interface Unacked {
   stale: boolean;
 }
 
+/** A consumer group as the producer last saw it. */
+interface SeenGroup {
+  /** Its last delivered entry. */
+  lastDeliveredId: string;
+  /** Entries it had not acknowledged (lag + pending). */
+  unacked: number;
+  /** The oldest entry it still needed (trimming keeps it and what follows). */
+  need: string;
+}
+
+/** How long entries a vanished group still needed are kept when the timeout is 0 (forever). */
+const VANISHED_GROUP_KEEP_MS = 30_000;
+
 /** Writes frames as entries of one Redis stream (see the module doc). */
 export class RedisSink implements FrameSink {
   /** `redis://[USER@]HOST:PORT/STREAM`. */
@@ -138,6 +164,10 @@ export class RedisSink implements FrameSink {
   republished = 0;
   /** `--max-lag`: frames lost in a stream reset (not acknowledged by every group, not held). */
   lost = 0;
+  /** Times a consumer group vanished while the stream survived (`XGROUP DESTROY`). */
+  groupsDestroyed = 0;
+  /** Times a consumer group went back to an older entry (recreated, or `XGROUP SETID`). */
+  groupsRewound = 0;
   /** Seconds the producer waited for slow groups (`--max-lag`). */
   waitedS = 0;
   /** Payload and metadata bytes sent. */
@@ -168,6 +198,12 @@ export class RedisSink implements FrameSink {
   #toldWait = false;
   #unacked: Unacked[] = [];
   #heldBytes = 0;
+  #seen = new Map<string, SeenGroup>();
+  /** Vanished groups: the oldest entry each still needed, and when it vanished. */
+  #vanished = new Map<string, { need: string; since: number }>();
+  #destroyedUnacked = new Map<string, number>();
+  /** When the last group vanished (null while some group exists or none ever vanished). */
+  #grouplessSince: number | null = null;
 
   /**
    * Make the sink (it connects in `start`).
@@ -237,6 +273,10 @@ export class RedisSink implements FrameSink {
    */
   #onReset(gen: string | null): void {
     this.streamResets++;
+    // The groups went with the stream: not destroyed, and not waited for as such.
+    this.#seen.clear();
+    this.#vanished.clear();
+    this.#grouplessSince = null;
     const after = gen ?? "0-0";
     if (this.#maxLag === undefined) {
       this.lostOnReset += this.#added;
@@ -379,13 +419,81 @@ export class RedisSink implements FrameSink {
     return n;
   }
 
+  /** The groups of the stream now (none when it does not exist), noticing vanished ones. */
   async #groups(): Promise<GroupInfo[]> {
+    let groups: GroupInfo[];
     try {
-      return parseGroups(await this.#conn!.send(["XINFO", "GROUPS", this.#stream]));
+      groups = parseGroups(await this.#conn!.send(["XINFO", "GROUPS", this.#stream]));
     } catch (err) {
       if (/no such key/i.test((err as Error).message ?? "")) return [];
       throw err;
     }
+    this.#noticeGroups(groups);
+    return groups;
+  }
+
+  /** A group's entries not yet acknowledged: lag (reported or estimated) + pending. */
+  #unackedOf(g: GroupInfo): number {
+    return (g.lag ?? (this.#added - this.#countUpTo(g.lastDeliveredId, g.name))) + g.pending;
+  }
+
+  /** Milliseconds a vanished group is waited for (the connect timeout; 0 = forever). */
+  get #groupWaitMs(): number {
+    return this.#o.connectTimeoutMs;
+  }
+
+  /**
+   * Compare the groups with the ones seen before, on a stream that survived: a group gone is
+   * logged and counted as destroyed, one whose last delivered entry went back as rewound.
+   */
+  #noticeGroups(groups: GroupInfo[]): void {
+    const now = performance.now();
+    const names = new Set(groups.map((g) => g.name));
+    for (const [name, s] of this.#seen) {
+      if (names.has(name)) continue;
+      this.#seen.delete(name);
+      this.groupsDestroyed++;
+      this.#destroyedUnacked.set(name, (this.#destroyedUnacked.get(name) ?? 0) + s.unacked);
+      this.#vanished.set(name, { need: s.need, since: now });
+      const wait = this.#groupWaitMs;
+      const keep = `${wait > 0 ? `${(wait / 1000).toFixed(0)} s` : "until one comes"}`;
+      const next = groups.length > 0
+        ? `going on with ${groups.map((g) => `'${g.name}'`).join(", ")}`
+        : this.#maxLag !== undefined
+        ? `no group left: waiting ${keep} for one (a framepipe consumer recreates its group where ` +
+          `it was)`
+        : `no group left; going on (--maxlen)`;
+      this.#log.warn(
+        `${this.description}: consumer group '${name}' is gone while the stream survives ` +
+          `(XGROUP DESTROY?); it had not acknowledged about ${s.unacked} entries; ${next}`,
+        groups.length === 0 && this.#maxLag !== undefined ? [{ option: "connectTimeout" }] : [],
+      );
+    }
+    for (const g of groups) {
+      const prev = this.#seen.get(g.name);
+      if (prev && compareIds(g.lastDeliveredId, prev.lastDeliveredId) < 0) {
+        this.groupsRewound++;
+        this.#log.warn(
+          `${this.description}: consumer group '${g.name}' went back from entry ` +
+            `${prev.lastDeliveredId} to ${g.lastDeliveredId} (recreated, or XGROUP SETID): its ` +
+            `consumers get the entries after it again`,
+        );
+      }
+      if (this.#vanished.delete(g.name)) {
+        this.#log.info(
+          `${this.description}: consumer group '${g.name}' is back (at entry ` +
+            `${g.lastDeliveredId})`,
+        );
+      }
+      this.#seen.set(g.name, {
+        lastDeliveredId: g.lastDeliveredId,
+        unacked: this.#unackedOf(g),
+        // (with pending entries: the older value until XPENDING tells, see #trimAcknowledged)
+        need: g.pending > 0 && prev ? prev.need : nextId(g.lastDeliveredId),
+      });
+    }
+    if (groups.length > 0) this.#grouplessSince = null;
+    else if (this.groupsDestroyed > 0) this.#grouplessSince ??= now;
   }
 
   async #waitGroups(n: number): Promise<void> {
@@ -406,10 +514,7 @@ export class RedisSink implements FrameSink {
     const groups = await this.#groups();
     if (groups.length === 0) return Number(await this.#conn!.send(["XLEN", this.#stream]));
     let worst = 0;
-    for (const g of groups) {
-      const lag = g.lag ?? (this.#added - this.#countUpTo(g.lastDeliveredId, g.name));
-      worst = Math.max(worst, lag + g.pending);
-    }
+    for (const g of groups) worst = Math.max(worst, this.#unackedOf(g));
     await this.#trimAcknowledged(groups);
     return worst;
   }
@@ -423,7 +528,16 @@ export class RedisSink implements FrameSink {
         const p = await this.#conn!.send<unknown[]>(["XPENDING", this.#stream, g.name]);
         if (Array.isArray(p) && typeof p[1] === "string") need = p[1];
       }
+      const seen = this.#seen.get(g.name);
+      if (seen) seen.need = need;
       if (min === undefined || compareIds(need, min) < 0) min = need;
+    }
+    // Keep what a vanished group still needed for a while: its consumer may recreate it there.
+    const now = performance.now();
+    const keepMs = this.#groupWaitMs > 0 ? this.#groupWaitMs : VANISHED_GROUP_KEEP_MS;
+    for (const [name, v] of this.#vanished) {
+      if (now - v.since > keepMs) this.#vanished.delete(name);
+      else if (min === undefined || compareIds(v.need, min) < 0) min = v.need;
     }
     if (min !== undefined && compareIds(min, "0-1") > 0) {
       await this.#conn!.send(["XTRIM", this.#stream, "MINID", "~", min]);
@@ -442,6 +556,7 @@ export class RedisSink implements FrameSink {
         this.#lagEstimate = lag;
         break;
       }
+      this.#checkGroupless();
       if (!this.#toldWait) {
         this.#toldWait = true;
         this.#log.info(
@@ -453,6 +568,21 @@ export class RedisSink implements FrameSink {
       delay = Math.min(delay * 2, 100);
     }
     this.waitedS += (performance.now() - t0) / 1000;
+  }
+
+  /** Fail when the last group vanished longer than the connect timeout ago (`--max-lag`). */
+  #checkGroupless(): void {
+    const since = this.#grouplessSince;
+    const limit = this.#groupWaitMs;
+    if (since === null || limit <= 0 || performance.now() - since < limit) return;
+    const names = [...this.#destroyedUnacked.keys()].map((n) => `'${n}'`).join(", ");
+    throw new RedisGroupsGoneError(
+      `${this.description}: consumer group ${names} was destroyed while the stream survives ` +
+        `(XGROUP DESTROY?) and no group came back within ${(limit / 1000).toFixed(0)} s; the ` +
+        `entries not yet acknowledged stay in the stream for a group created from 0 (XGROUP ` +
+        `CREATE ${this.#stream} GROUP 0): restart the consumers sooner or allow more time`,
+      [{ option: "connectTimeout" }],
+    );
   }
 
   /** Entries trimmed (`--maxlen`) before a group read them, per group. */
@@ -504,7 +634,9 @@ export class RedisSink implements FrameSink {
   async end(summary: StreamSummary): Promise<Record<string, unknown>> {
     if (!this.#conn) return {};
     const more: Record<string, unknown> = {};
-    if (this.#o.maxlen !== undefined) {
+    if (this.#o.maxlen === undefined) {
+      await this.#retry(() => this.#groups()).catch(() => {}); // a group destroyed at the end
+    } else {
       await this.#retry(() => this.#accountDrops()).catch(() => {});
       const d = this.dropped;
       more.dropped = (summary.dropped ?? 0) + d;
@@ -545,6 +677,9 @@ export class RedisSink implements FrameSink {
       redis_lost_on_reset: this.lostOnReset,
       redis_republished: this.republished,
       redis_lost: this.lost,
+      redis_groups_destroyed: this.groupsDestroyed,
+      redis_groups_destroyed_unacked: Object.fromEntries(this.#destroyedUnacked),
+      redis_groups_rewound: this.groupsRewound,
       redis_waited_s: Math.round(this.waitedS * 1000) / 1000,
       bytes_written: this.bytesWritten,
     };
