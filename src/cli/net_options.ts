@@ -54,7 +54,8 @@ export const NET_OPTIONS = {
   ca: text("FILE", "--out tcps://: trust this PEM CA certificate"),
   reconnect: flag("--out tcp://: reconnect when the consumer goes away (default: stop, exit 0)"),
   "connect-timeout": timeout(
-    "--out tcp://: keep retrying a consumer that is not up yet this long",
+    "--out tcp://: keep retrying a consumer that is not up yet this long; redis://: wait this " +
+      "long for the server, and for a group after the last one was destroyed (--max-lag)",
     { default: NET_DEFAULTS.connectTimeoutMs / 1000 },
   ),
 };
