@@ -209,7 +209,9 @@ Deno.test("capture asks ffmpeg for planar gbrp, scaled with the fit mode", () =>
     "-f",
     "rawvideo",
   ]);
-  assert.ok(a.includes("-nostdin") && a.includes("nobuffer") && a.includes("low_delay"));
+  assert.ok(a.includes("-nostdin") && a.includes("low_delay"));
+  // -fflags nobuffer drops the packets read while probing: the first seconds of every connection
+  assert.ok(!a.includes("nobuffer"));
   assert.equal(a[a.indexOf("-i") + 1], `${url}&timeout=3000000&connect_timeout=3000`);
   assert.match(
     a[a.indexOf("-vf") + 1],
@@ -866,7 +868,7 @@ const CHOLECT50_PNGS = ["VID01", "VID02"].flatMap((v) =>
  */
 const PNG_TOLERANCE = 6;
 
-/** A PNG decoded by ffmpeg (lossless), HWC RGB. */
+/** A PNG (lossless) or JPEG decoded by ffmpeg, HWC RGB. */
 async function pngRgb(path: string): Promise<Uint8Array> {
   const out = await new Deno.Command("ffmpeg", {
     args: ["-hide_banner", "-loglevel", "error", "-i", path, "-f", "rawvideo", "-pix_fmt", "rgb24"]
@@ -1031,6 +1033,84 @@ Deno.test("srt-serve refuses JPEGs mixed with PNGs and an odd --size (exit 2), a
       /nothing to serve: none of the 3 PNG file\(s\) in \S+ can be served \(\S+000000\.png: a truncated PNG/,
     );
   });
+});
+
+// --- srt-serve --once: a capture already connected gets every slide ------------------------
+
+/** The fixture JPEGs (160x120) in the order srt-serve lists them (natural sort). */
+const FRAME_JPEGS = [0, 25, 50, 75, 100, 125, 150, 175, 200, 225, 250, 275].map((n) =>
+  `fixtures/frames/169_${n}.jpg`
+);
+
+/** Resolves once something is bound to UDP 127.0.0.1:`port` (an SRT listener is up). */
+async function udpBound(port: number, ms: number): Promise<void> {
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  const t0 = performance.now();
+  while (!Deno.readTextFileSync("/proc/net/udp").includes(local)) {
+    assert.ok(performance.now() - t0 < ms, `nothing listens on UDP port ${port} after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+Deno.test("srt-serve --once delivers every slide once, in order, to a capture already connected (srt-serve calling a capture listener, and a capture calling srt-serve)", async () => {
+  const refs = await Promise.all(FRAME_JPEGS.map(pngRgb));
+  for (let i = 0; i < refs.length; i++) {
+    for (let j = i + 1; j < refs.length; j++) {
+      assert.ok(meanAbsDiff(chwOf(refs[i]), refs[j]) > 2 * PNG_TOLERANCE, `JPEGs ${i} and ${j}`);
+    }
+  }
+  for (const serveMode of ["caller", "listener"] as const) {
+    const port = freePort();
+    const capMode = serveMode === "caller" ? "listener" : "caller";
+    const capture = () =>
+      spawnCli(
+        ["capture", `srt://127.0.0.1:${port}?mode=${capMode}`, "--no-reconnect"],
+        CAPTURE_PERMS,
+      );
+    const serve = () =>
+      spawnCli(
+        ["srt-serve", "fixtures/frames", "--mode", serveMode, "--port", String(port)]
+          .concat(["--size", "160x120", "--fps", "4", "--once"]),
+        ["--allow-read=fixtures/frames", "--allow-run=ffmpeg"],
+        { stdout: "null" },
+      );
+    // whoever listens is up before the other side calls
+    let cap: Proc | undefined, server: Proc | undefined;
+    try {
+      if (serveMode === "caller") {
+        cap = capture();
+        await udpBound(port, 20_000);
+        server = serve();
+      } else {
+        server = serve();
+        await udpBound(port, 20_000);
+        cap = capture();
+      }
+      const capStatus = statusWithin(cap, 40_000);
+      const recs = await rest(records(cap));
+      const s = await capStatus;
+      await cap.stderrDone;
+      const served = await statusWithin(server, 20_000);
+      await server.stderrDone;
+      const why = `srt-serve --mode ${serveMode}:\n${server.stderr()}capture:\n${cap.stderr()}`;
+      assert.equal(s.code, 0, why);
+      assert.equal(served.code, 0, why);
+      const frames = recs.filter((r) => r.kind === "frame");
+      const matched = frames.map((f) => {
+        const d = refs.map((r) => meanAbsDiff(f.payload, r));
+        const best = d.indexOf(Math.min(...d));
+        assert.ok(d[best] < PNG_TOLERANCE, `frame ${f.fields.seq} matches no JPEG: ${d}`);
+        return best;
+      });
+      assert.deepEqual(matched, refs.map((_, i) => i), `slides received: ${matched}; ${why}`);
+      assert.equal(recs.at(-1)?.meta.reason, "end");
+      assert.match(server.stderr(), /serving 12 JPEGs as 160x120/);
+      assert.match(server.stderr(), /sent 12 frame\(s\) to the peer \(all 12 slides\)/);
+    } finally {
+      if (cap) await stop(cap);
+      if (server) await stop(server);
+    }
+  }
 });
 
 async function goneWithin(pids: number[], ms: number): Promise<boolean> {

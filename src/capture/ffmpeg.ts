@@ -155,14 +155,23 @@ export class FfmpegProcess {
   }
 }
 
-async function drainLines(
-  stream: ReadableStream<Uint8Array>,
+/**
+ * Read a stream (ffmpeg's stderr, or its stdout reader) to its end, one non-blank line at a time.
+ *
+ * @param stream The stream, or a reader of it (read to its end; an error ends it quietly).
+ * @param onLine Called for each line (`\n`, `\r\n` or `\r` ended; the last may be unended).
+ */
+export async function drainLines(
+  stream: ReadableStream<Uint8Array> | ReadableStreamDefaultReader<Uint8Array>,
   onLine: (line: string) => void,
 ): Promise<void> {
   const dec = new TextDecoder();
+  const reader = stream instanceof ReadableStream ? stream.getReader() : stream;
   let rest = "";
   try {
-    for await (const chunk of stream) {
+    while (true) {
+      const { done, value: chunk } = await reader.read();
+      if (done) break;
       rest += dec.decode(chunk, { stream: true });
       const parts = rest.split(/\r\n|\r|\n/);
       rest = parts.pop() ?? "";

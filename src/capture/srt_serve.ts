@@ -3,7 +3,9 @@
  * JPEGs or PNGs (piped through its stdin, no temp files; {@linkcode planSlides} lists and checks
  * them), a video file or a test pattern as low-latency
  * H.264 in MPEG-TS and serves it over SRT, as a listener (the camera's usual role) or a caller.
- * ffmpeg is restarted whenever a peer leaves, so the server survives capture reconnects.
+ * ffmpeg is restarted whenever a peer leaves, so the server survives capture reconnects. Each
+ * ffmpeg run that served a peer ends with an info line counting the frames it encoded and sent
+ * (ffmpeg's `-progress` report), so a test can compare it with what a capture received.
  *
  * A listener's ffmpeg waits for a peer at most {@linkcode LISTEN_TIMEOUT_S} seconds and is then
  * started again, and a slideshow's ffmpeg ends when its stdin (fed by this process) closes: if
@@ -18,7 +20,7 @@
  */
 import { type Log, SILENT_LOG } from "../util/log.ts";
 import { CaptureError, CaptureSetupError } from "./errors.ts";
-import { FfmpegProcess } from "./ffmpeg.ts";
+import { drainLines, FfmpegProcess } from "./ffmpeg.ts";
 import { planSlides, SLIDE_CODECS, slideDefect, type Slides } from "./slides.ts";
 import { parseFfmpegLine, StderrRelay } from "./stderr.ts";
 import { makeRedactor } from "./url.ts";
@@ -163,6 +165,8 @@ export function srtServeArgs(feedArgs: string[], o: SrtServeOptions): string[] {
     "-nostats",
     "-loglevel",
     "level+warning",
+    "-progress",
+    "pipe:1", // key=value lines on stdout; its frame= counts what was encoded and sent
     ...feedArgs,
     "-an",
     "-c:v",
@@ -290,14 +294,25 @@ export async function serveSrt(o: SrtServeOptions): Promise<void> {
     const feeding = feed.slides
       ? feedFiles(feed.slides, o.loop === true, proc.child.stdin, stop, log)
       : Promise.resolve();
-    const drain = (async () => {
-      while (!(await proc.stdout.read().catch(() => ({ done: true }))).done) { /* nothing */ }
-    })();
+    let sent = 0;
+    const drain = drainLines(proc.stdout, (line) => {
+      const frames = /^frame=(\d+)/.exec(line); // ffmpeg's -progress report
+      if (frames) sent = Number(frames[1]);
+    });
     const status = await proc.status;
+    await drain; // ffmpeg has exited: its stdout ends, with the last frame count
     await proc.stop();
     await Promise.all([feeding, drain]);
     stop.removeEventListener("abort", onStop);
     if (stop.aborted) break;
+    if (sent > 0) {
+      const all = feed.slides && !o.loop && status.success ? feed.slides.files.length : undefined;
+      log.info(
+        `sent ${sent} frame(s) to the peer${
+          all === undefined ? "" : sent === all ? ` (all ${all} slides)` : ` of ${all} slides`
+        }`,
+      );
+    }
     const errs = relay.recent.join("\n") + "\n" + own.join("\n");
     if (!status.success && !peerLeft) {
       const setup = SETUP_FAILURE.exec(errs);
