@@ -571,3 +571,38 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "fast path: files with different Huffman tables decode on one instance as on fresh ones, in any order (table cache)",
+  ignore: !corpusAvailable(),
+  fn() {
+    // Every good file the fast path handles: optimised and standard tables from several
+    // encoders, far more distinct tables than the cache holds, so slots are evicted and reused.
+    const files = manifest
+      .filter((e) => e.category === "good" && !NOT_HANDLED.has(e.path))
+      .filter((e) => e.features.width * e.features.height <= 1 << 22)
+      .map((e) => ({ path: e.path, bytes: Deno.readFileSync(`${CORPUS}/${e.path}`) }));
+    const fresh = new Map<string, Uint8Array | undefined>();
+    for (const f of files) {
+      try {
+        fresh.set(f.path, FastJpegDecoder.create().decode(f.bytes)?.data.slice());
+      } catch {
+        fresh.set(f.path, undefined);
+      }
+    }
+    const usable = files.filter((f) => fresh.get(f.path));
+    assert.ok(usable.length >= 20, `only ${usable.length} files`);
+    const dec = FastJpegDecoder.create();
+    const rand = seededRandom(5);
+    const order = [...usable, ...[...usable].reverse()];
+    for (let i = 0; i < 60; i++) order.push(usable[Math.floor(rand() * usable.length)]);
+    let wrong = 0;
+    for (const f of order) {
+      const got = dec.decode(f.bytes)!.data;
+      const want = fresh.get(f.path)!;
+      if (got.length !== want.length || got.some((v, j) => v !== want[j])) wrong++;
+    }
+    assert.equal(wrong, 0, `${wrong} of ${order.length} decodes differ from a fresh instance`);
+  },
+});

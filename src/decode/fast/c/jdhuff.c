@@ -141,7 +141,7 @@ static int scan_baseline(void) {
   i16 *blk = D.blk;
   if (D.ns == 1) {
     Comp *c = D.sc[0];
-    const Huff *dc = &D.dc[c->td], *ac = &D.ac[c->ta];
+    const Huff *dc = D.dc[c->td], *ac = D.ac[c->ta];
     const i16 *q = D.scale == 1 ? D.qtp[c->tq] : D.qt[c->tq];
     for (int by = 0; by < c->nby; by++) {
       u8 *row = c->plane + (u32)by * bs * c->stride;
@@ -162,7 +162,7 @@ static int scan_baseline(void) {
         RESTART_CHECK();
         for (int i = 0; i < D.ns; i++) {
           Comp *c = D.sc[i];
-          const Huff *dc = &D.dc[c->td], *ac = &D.ac[c->ta];
+          const Huff *dc = D.dc[c->td], *ac = D.ac[c->ta];
           const i16 *q = D.scale == 1 ? D.qtp[c->tq] : D.qt[c->tq];
           for (int v = 0; v < c->v; v++) {
             u8 *row = c->plane + (u32)(my * c->v + v) * bs * c->stride + mx * c->h * bs;
@@ -191,7 +191,7 @@ static int prog_block(BR *r, i16 *blk, Comp *c) {
   if (r->cnt < 32) refill(r);
   if (D.ss == 0) {
     if (D.ah == 0) {
-      int s = huff_sym(r, &D.dc[c->td]);
+      int s = huff_sym(r, D.dc[c->td]);
       if (s < 0 || s > 15) return -1;
       if (s) c->pred += extend(get_bits(r, s), s);
       blk[0] = (i16)(c->pred * (1 << D.al));
@@ -200,7 +200,7 @@ static int prog_block(BR *r, i16 *blk, Comp *c) {
     }
     return 0;
   }
-  const Huff *ac = &D.ac[c->ta];
+  const Huff *ac = D.ac[c->ta];
   int se = D.se, al = D.al;
   if (D.ah == 0) {
     if (D.eobrun) { D.eobrun--; return 0; }

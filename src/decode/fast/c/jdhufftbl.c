@@ -1,5 +1,5 @@
 /*
- * Huffman table construction (DHT and the Annex K standard tables).
+ * Huffman table construction (DHT and the Annex K standard tables) and the table cache.
  * Part of the fast-path decoder; compiled as one unit through jpeg.c.
  */
 /* The multi-symbol AC table from fast_ac: each FB-bit index decodes to its first symbol (a
@@ -72,6 +72,58 @@ static int build_huff(Huff *h, const u8 *counts, const u8 *vals, int is_ac) {
   }
   h->defined = 1;
   return 1;
+}
+
+/* ---- table cache ---------------------------------------------------------------
+ * A built table is a pure function of its class, counts and values, so tables are kept
+ * across decodes, keyed by exactly those bytes: a file whose DHT equals a previous file's
+ * (every frame of a camera or a dataset) reuses the table instead of rebuilding its lookahead
+ * tables. A slot is filled completely before its key is set, so a failed build leaves nothing
+ * to hit; the slots the current decode points to (at most 8) are never evicted. */
+#define HUFF_SLOTS 12
+static Huff g_huff[HUFF_SLOTS];
+static u8 g_huff_key[HUFF_SLOTS][16 + 256];
+static u16 g_huff_len[HUFF_SLOTS]; /* 1 + 16 + values of the key, 0 = empty */
+static u8 g_huff_ac[HUFF_SLOTS];
+static u32 g_huff_age[HUFF_SLOTS], g_huff_clock;
+
+static int huff_in_use(const Huff *h) {
+  for (int i = 0; i < 4; i++)
+    if (D.dc[i] == h || D.ac[i] == h) return 1;
+  return 0;
+}
+
+/* The table for these counts and values (from the cache or built into it), 0 when they do
+ * not form a valid code. */
+static const Huff *huff_table(const u8 *counts, const u8 *vals, int is_ac) {
+  int total = 0;
+  for (int i = 0; i < 16; i++) total += counts[i];
+  if (total > 256) return 0;
+  u32 len = 17u + (u32)total;
+  for (int s = 0; s < HUFF_SLOTS; s++) {
+    if (g_huff_len[s] != len || g_huff_ac[s] != is_ac) continue;
+    const u8 *k = g_huff_key[s];
+    int same = 1;
+    for (int i = 0; i < 16 && same; i++) same = k[i] == counts[i];
+    for (int i = 0; i < total && same; i++) same = k[16 + i] == vals[i];
+    if (same) {
+      g_huff_age[s] = ++g_huff_clock;
+      return &g_huff[s];
+    }
+  }
+  int v = -1;
+  for (int s = 0; s < HUFF_SLOTS; s++) {
+    if (huff_in_use(&g_huff[s])) continue;
+    if (v < 0 || !g_huff_len[s] || (g_huff_len[v] && g_huff_age[s] < g_huff_age[v])) v = s;
+  }
+  g_huff_len[v] = 0;
+  if (!build_huff(&g_huff[v], counts, vals, is_ac)) return 0;
+  for (int i = 0; i < 16; i++) g_huff_key[v][i] = counts[i];
+  for (int i = 0; i < total; i++) g_huff_key[v][16 + i] = vals[i];
+  g_huff_ac[v] = (u8)is_ac;
+  g_huff_len[v] = (u16)len;
+  g_huff_age[v] = ++g_huff_clock;
+  return &g_huff[v];
 }
 
 static const u8 STD_DC_L_BITS[16] = {0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0};

@@ -96,7 +96,10 @@ static int parse_dht(const u8 *p, u32 n) {
     if (tc == 0)
       for (u32 k = 0; k < total; k++)
         if (p[i + 17 + k] > 15) FAIL(E_BAD_DC_SYMBOL);
-    if (!build_huff(tc ? &D.ac[th] : &D.dc[th], counts, p + i + 17, tc)) FAIL(E_BAD_DHT);
+    const Huff *h = huff_table(counts, p + i + 17, tc);
+    if (!h) FAIL(E_BAD_DHT);
+    if (tc) D.ac[th] = h;
+    else D.dc[th] = h;
     i += 17 + total;
   }
   return ST_OK;

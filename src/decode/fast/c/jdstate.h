@@ -57,7 +57,7 @@ static struct {
   i16 qt[4][64]; /* natural order */
   i16 qtp[4][64] __attribute__((aligned(16))); /* perm8 order, for idct8x8 */
   u8 qdef[4];
-  Huff dc[4], ac[4];
+  const Huff *dc[4], *ac[4]; /* tables in the cache (jdhufftbl.c), 0 = not defined */
   Comp comp[3];
   int nscans;
   int ns, ss, se, ah, al;

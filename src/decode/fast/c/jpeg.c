@@ -4,8 +4,8 @@
  * libjpeg-turbo's, and are compiled as one translation unit (so the hot paths inline across
  * stages):
  *   jpeg.h        types, macros, codes (codes.h), memory arena, tables
- *   jdhufftbl.c   Huffman table construction
  *   jdstate.h     per-decode state
+ *   jdhufftbl.c   Huffman table construction and cache
  *   jdbits.c      bit reader, Huffman symbols
  *   jidct.c       inverse DCTs
  *   jdhuff.c      block decoders, restarts, scan walks
@@ -14,8 +14,8 @@
  *   jdmarker.c    marker parsing, frame setup, output pass
  */
 #include "jpeg.h"
-#include "jdhufftbl.c"
 #include "jdstate.h"
+#include "jdhufftbl.c"
 #include "jdbits.c"
 #include "jidct.c"
 #include "jdhuff.c"
@@ -68,8 +68,8 @@ static int parse_sos(const u8 *p, u32 n) {
     /* a table selector is checked only when the scan uses it (libjpeg: at start_pass) */
     if (!need_dc) c->td = 0;
     if (!need_ac) c->ta = 0;
-    if (need_dc && (c->td > 3 || !D.dc[c->td].defined)) FAIL(E_UNDEF_HT);
-    if (need_ac && (c->ta > 3 || !D.ac[c->ta].defined)) FAIL(E_UNDEF_HT);
+    if (need_dc && (c->td > 3 || !D.dc[c->td])) FAIL(E_UNDEF_HT);
+    if (need_ac && (c->ta > 3 || !D.ac[c->ta])) FAIL(E_UNDEF_HT);
   }
   for (int i = 0; i < ns; i++) {
     Comp *c = D.sc[i];
@@ -222,12 +222,12 @@ EXPORT("fp_decode") i32 fp_decode(double max_pixels) {
     u8 vals[256];
     u8 dcv[12];
     for (int i = 0; i < 12; i++) dcv[i] = (u8)i;
-    build_huff(&D.dc[0], STD_DC_L_BITS, dcv, 0);
-    build_huff(&D.dc[1], STD_DC_C_BITS, dcv, 0);
+    D.dc[0] = huff_table(STD_DC_L_BITS, dcv, 0);
+    D.dc[1] = huff_table(STD_DC_C_BITS, dcv, 0);
     std_ac_vals(vals, STD_AC_L_HEAD, (int)sizeof STD_AC_L_HEAD);
-    build_huff(&D.ac[0], STD_AC_L_BITS, vals, 1);
+    D.ac[0] = huff_table(STD_AC_L_BITS, vals, 1);
     std_ac_vals(vals, STD_AC_C_HEAD, (int)sizeof STD_AC_C_HEAD);
-    build_huff(&D.ac[1], STD_AC_C_BITS, vals, 1);
+    D.ac[1] = huff_table(STD_AC_C_BITS, vals, 1);
   }
   int st = decode_main();
   g_result[R_STATUS] = st;
