@@ -137,8 +137,6 @@ if (import.meta.main) {
       "-nostdin",
       "-loglevel",
       "error",
-      "-fflags",
-      "nobuffer",
       "-flags",
       "low_delay",
       "-i",
