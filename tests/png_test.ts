@@ -436,3 +436,13 @@ for p in sys.argv[1:]: sys.stdout.buffer.write(Image.open(p).convert("RGB").toby
     });
   },
 });
+
+Deno.test("the render worker bundle loads node:zlib on its first PNG, not at start-up (no static import)", async () => {
+  const { RENDER_WORKER_SOURCE } = await import("../src/pipeline/render_worker_bundle.ts");
+  assert.doesNotMatch(RENDER_WORKER_SOURCE, /(from|import)\s*\\?["']node:zlib/);
+  assert.match(RENDER_WORKER_SOURCE, /getBuiltinModule\(\\?"node:zlib\\?"\)/);
+  // and the lazy path decodes: a PNG right after a fresh import of the decoder
+  const png = Deno.readFileSync("fixtures/cholect50/videos/VID01/000000.png");
+  const img = decodePng(png);
+  assert.ok(img.width > 0 && img.data.length > 0);
+});

@@ -1,13 +1,10 @@
 /**
  * CRC-32 as PNG chunks use it (ISO 3309 / ITU-T V.42, polynomial 0xEDB88320), computed by the
- * runtime's zlib (`node:zlib` `crc32`, native code).
+ * runtime's zlib (`node:zlib` `crc32`, native code, loaded on first use).
  *
  * @module
  */
-import * as zlib from "node:zlib";
-
-const nativeCrc32 = (zlib as unknown as { crc32: (data: Uint8Array, value?: number) => number })
-  .crc32;
+import { nodeZlib } from "./zlib.ts";
 
 /**
  * CRC-32 of bytes, as PNG chunks use it.
@@ -22,5 +19,5 @@ const nativeCrc32 = (zlib as unknown as { crc32: (data: Uint8Array, value?: numb
  * ```
  */
 export function crc32(bytes: Uint8Array, crc = 0): number {
-  return nativeCrc32(bytes, crc) >>> 0;
+  return nodeZlib().crc32(bytes, crc) >>> 0;
 }

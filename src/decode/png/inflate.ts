@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { inflateSync } from "node:zlib";
+import { nodeZlib } from "./zlib.ts";
 import { PngError } from "./errors.ts";
 
 /**
@@ -27,7 +27,7 @@ export function inflateExact(data: Uint8Array, expected: number): Uint8Array {
   let out: Uint8Array;
   try {
     // One byte of slack tells "more data than the image needs" from "exactly right".
-    out = inflateSync(data, { maxOutputLength: expected + 1 });
+    out = nodeZlib().inflateSync(data, { maxOutputLength: expected + 1 });
   } catch (err) {
     const e = err as { code?: string; message?: string };
     if (e.code === "ERR_BUFFER_TOO_LARGE") {
