@@ -123,6 +123,17 @@ static int finish_scan(void) {
   return 0;
 }
 
+/* The quantisation table of a component in the order this decode's IDCT reads. */
+INLINE const i16 *comp_qt(const Comp *c) { return D.scale == 1 ? D.qtp[c->tq] : D.qt[c->tq]; }
+
+/* IDCT of the decoded block into out, then clear the block for the next one (only the DC when
+ * that was all it had). */
+INLINE void idct_and_clear(i16 *blk, const i16 *q, u8 *out, int stride, int ac) {
+  idct_block(blk, q, out, stride, ac);
+  if (ac) for (int i = 0; i < 8; i++) wasm_v128_store(blk + 8 * i, wasm_i64x2_const(0, 0));
+  else blk[0] = 0;
+}
+
 #define RESTART_CHECK()                                  \
   if (D.restart) {                                       \
     if (rst_left == 0) {                                 \
@@ -142,16 +153,14 @@ static int scan_baseline(void) {
   if (D.ns == 1) {
     Comp *c = D.sc[0];
     const Huff *dc = D.dc[c->td], *ac = D.ac[c->ta];
-    const i16 *q = D.scale == 1 ? D.qtp[c->tq] : D.qt[c->tq];
+    const i16 *q = comp_qt(c);
     for (int by = 0; by < c->nby; by++) {
       u8 *row = c->plane + (u32)by * bs * c->stride;
       for (int bx = 0; bx < c->nbx; bx++) {
         RESTART_CHECK();
         int a = decode_block(&r, blk, dc, ac, &c->pred);
         if (UNLIKELY(a < 0)) FAIL(E_BAD_HUFFMAN);
-        idct_block(blk, q, row + bx * bs, c->stride, a);
-        if (a) for (int i = 0; i < 8; i++) wasm_v128_store(blk + 8 * i, wasm_i64x2_const(0, 0));
-        else blk[0] = 0;
+        idct_and_clear(blk, q, row + bx * bs, c->stride, a);
         if (UNLIKELY(r.cnt < r.pad)) FAIL(E_SCAN_TRUNCATED);
       }
     }
@@ -163,15 +172,13 @@ static int scan_baseline(void) {
         for (int i = 0; i < D.ns; i++) {
           Comp *c = D.sc[i];
           const Huff *dc = D.dc[c->td], *ac = D.ac[c->ta];
-          const i16 *q = D.scale == 1 ? D.qtp[c->tq] : D.qt[c->tq];
+          const i16 *q = comp_qt(c);
           for (int v = 0; v < c->v; v++) {
             u8 *row = c->plane + (u32)(my * c->v + v) * bs * c->stride + mx * c->h * bs;
             for (int h = 0; h < c->h; h++) {
               int a = decode_block(&r, blk, dc, ac, &c->pred);
               if (UNLIKELY(a < 0)) FAIL(E_BAD_HUFFMAN);
-              idct_block(blk, q, row + h * bs, c->stride, a);
-              if (a) for (int k = 0; k < 8; k++) wasm_v128_store(blk + 8 * k, wasm_i64x2_const(0, 0));
-              else blk[0] = 0;
+              idct_and_clear(blk, q, row + h * bs, c->stride, a);
             }
           }
         }
@@ -312,7 +319,7 @@ static void idct_all_progressive(void) {
   int bs = D.bs;
   for (int i = 0; i < D.ncomp; i++) {
     Comp *c = &D.comp[i];
-    const i16 *q = D.scale == 1 ? D.qtp[c->tq] : D.qt[c->tq];
+    const i16 *q = comp_qt(c);
     for (int by = 0; by < c->nby; by++)
       for (int bx = 0; bx < c->nbx; bx++) {
         const i16 *b = c->coef + ((u32)by * c->bw + bx) * 64;

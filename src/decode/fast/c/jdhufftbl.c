@@ -31,10 +31,9 @@ static void build_multi(Huff *h) {
   }
 }
 
-static int build_huff(Huff *h, const u8 *counts, const u8 *vals, int is_ac) {
-  int total = 0;
-  for (int i = 0; i < 16; i++) total += counts[i];
-  if (total > 256) return 0;
+/* Build into h the table of these counts and their total (<= 256) values. Returns 0 when they do
+ * not form a valid code. */
+static int build_huff(Huff *h, const u8 *counts, const u8 *vals, int total, int is_ac) {
   mem_zero(h->look, sizeof h->look);
   mem_zero(h->fast_ac, sizeof h->fast_ac);
   mem_zero(h->multi, sizeof h->multi);
@@ -56,7 +55,6 @@ static int build_huff(Huff *h, const u8 *counts, const u8 *vals, int is_ac) {
     code <<= 1;
   }
   for (int i = 0; i < total; i++) h->vals[i] = vals[i];
-  h->is_ac = (u8)is_ac;
   if (is_ac) {
     for (int j = 0; j < (1 << FB); j++) {
       int e = h->look[j];
@@ -70,7 +68,6 @@ static int build_huff(Huff *h, const u8 *counts, const u8 *vals, int is_ac) {
     }
     build_multi(h);
   }
-  h->defined = 1;
   return 1;
 }
 
@@ -117,7 +114,7 @@ static const Huff *huff_table(const u8 *counts, const u8 *vals, int is_ac) {
     if (v < 0 || !g_huff_len[s] || (g_huff_len[v] && g_huff_age[s] < g_huff_age[v])) v = s;
   }
   g_huff_len[v] = 0;
-  if (!build_huff(&g_huff[v], counts, vals, is_ac)) return 0;
+  if (!build_huff(&g_huff[v], counts, vals, total, is_ac)) return 0;
   for (int i = 0; i < 16; i++) g_huff_key[v][i] = counts[i];
   for (int i = 0; i < total; i++) g_huff_key[v][16 + i] = vals[i];
   g_huff_ac[v] = (u8)is_ac;

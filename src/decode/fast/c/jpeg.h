@@ -116,6 +116,4 @@ typedef struct {
   i32 maxcode[18];
   i32 valoff[18];
   u8 vals[256];
-  u8 defined;
-  u8 is_ac;
 } Huff;
