@@ -38,6 +38,7 @@ class RedisGroupWarning(UserWarning):
 
 
 def _text(x: Any) -> str:
+    """A Redis reply value (bytes or str) as str."""
     return x.decode() if isinstance(x, bytes) else str(x)
 
 
@@ -66,8 +67,7 @@ def _parse_redis_url(url: str) -> dict[str, Any]:
 
 
 def _redis_id(x: Any) -> tuple[int, int]:
-    s = x.decode() if isinstance(x, bytes) else str(x)
-    a, _, b = s.partition("-")
+    a, _, b = _text(x).partition("-")
     return int(a or 0), int(b or 0)
 
 
@@ -243,8 +243,7 @@ class RedisReader:
                 return False
             ends[s] = [json.loads(v) for v in prods.values()]
             last = max((_redis_id(e.get("id", "0-0")) for e in ends[s]), default=(0, 0))
-            info = {g["name"].decode() if isinstance(g["name"], bytes) else g["name"]: g
-                    for g in self._r.xinfo_groups(s)}
+            info = {_text(g["name"]): g for g in self._r.xinfo_groups(s)}
             g = info.get(self.group)
             if g is None or g["pending"] or _redis_id(g["last-delivered-id"]) < last:
                 return False
@@ -280,7 +279,7 @@ class RedisReader:
         for k, v in md.items():
             meta.setdefault(k, v)
         meta["stream"] = stream
-        meta["redis_id"] = eid.decode() if isinstance(eid, bytes) else str(eid)
+        meta["redis_id"] = _text(eid)
         arr = np.frombuffer(payload, np.uint8).copy()
         return meta, arr.reshape((h, w, c) if layout == "hwc" else (c, h, w))
 
@@ -342,7 +341,7 @@ class RedisReader:
                                    block=block)
         out = []
         for s, entries in reply or []:
-            s = s.decode() if isinstance(s, bytes) else s
+            s = _text(s)
             out.extend((s, eid, fields) for eid, fields in entries)
         return out
 
@@ -374,9 +373,7 @@ class RedisReader:
                     if s not in got:
                         del backlog[s]
                     else:
-                        backlog[s] = max((e for t, e, _ in batch if t == s), key=_redis_id)
-                        backlog[s] = backlog[s].decode() if isinstance(backlog[s], bytes) \
-                            else backlog[s]
+                        backlog[s] = _text(max((e for t, e, _ in batch if t == s), key=_redis_id))
             else:
                 batch = self._call(self._read, {s: ">" for s in self.streams}, self.block_ms)
             self._reconnects_seen = self.reconnects
