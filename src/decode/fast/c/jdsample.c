@@ -5,6 +5,28 @@
  */
 /* ---- output: chroma upsampling, colour conversion, resampling ---------------- */
 
+/* The horizontal pass of the h2 triangle filters over n sums cs[0..n-1] (h2v2: 3 near + far
+ * rows; h2v1: the row itself), edges replicated into cs[-1] and cs[n]:
+ *   out[2i] = (3 cs[i] + cs[i-1] + re) >> sh,  out[2i+1] = (3 cs[i] + cs[i+1] + ro) >> sh,
+ * with vre, vro the splatted re, ro. */
+INLINE void h2_triangle(u16 *cs, u8 *tmp, int n, v128_t vre, v128_t vro, int re, int ro, int sh) {
+  cs[-1] = cs[0];
+  cs[n] = cs[n - 1];
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    v128_t m = wasm_v128_load(cs + i), p = wasm_v128_load(cs + i - 1), nx = wasm_v128_load(cs + i + 1);
+    v128_t m3 = wasm_i16x8_add(m, wasm_i16x8_shl(m, 1));
+    v128_t ev = wasm_u16x8_shr(wasm_i16x8_add(wasm_i16x8_add(m3, p), vre), sh);
+    v128_t od = wasm_u16x8_shr(wasm_i16x8_add(wasm_i16x8_add(m3, nx), vro), sh);
+    /* both <= 255: byte pairs (ev, od) are the i16 lanes ev | od << 8 */
+    wasm_v128_store(tmp + 2 * i, wasm_v128_or(ev, wasm_i16x8_shl(od, 8)));
+  }
+  for (; i < n; i++) {
+    tmp[2 * i] = (u8)((3 * cs[i] + cs[i - 1] + re) >> sh);
+    tmp[2 * i + 1] = (u8)((3 * cs[i] + cs[i + 1] + ro) >> sh);
+  }
+}
+
 /* Row y (decoded coordinates) of component c at full decoded width into tmp (or a
  * pointer straight into the plane). */
 static const u8 *comp_row(Comp *c, int y, u8 *tmp, int outw) {
@@ -28,42 +50,11 @@ static const u8 *comp_row(Comp *c, int y, u8 *tmp, int outw) {
         wasm_v128_store(cs + i, wasm_i16x8_add(wasm_i16x8_add(a, wasm_i16x8_shl(a, 1)), b));
       }
       for (; i < n; i++) cs[i] = (u16)(3 * near[i] + far[i]);
-      cs[-1] = cs[0];
-      cs[n] = cs[n - 1];
-      i = 0;
-      v128_t r8 = g_vk2[0], r7 = g_vk2[1];
-      for (; i + 8 <= n; i += 8) {
-        v128_t m = wasm_v128_load(cs + i), p = wasm_v128_load(cs + i - 1), nx = wasm_v128_load(cs + i + 1);
-        v128_t m3 = wasm_i16x8_add(m, wasm_i16x8_shl(m, 1));
-        v128_t ev = wasm_u16x8_shr(wasm_i16x8_add(wasm_i16x8_add(m3, p), r8), 4);
-        v128_t od = wasm_u16x8_shr(wasm_i16x8_add(wasm_i16x8_add(m3, nx), r7), 4);
-        /* both <= 255: byte pairs (ev, od) are the i16 lanes ev | od << 8 */
-        wasm_v128_store(tmp + 2 * i, wasm_v128_or(ev, wasm_i16x8_shl(od, 8)));
-      }
-      for (; i < n; i++) {
-        tmp[2 * i] = (u8)((3 * cs[i] + cs[i - 1] + 8) >> 4);
-        tmp[2 * i + 1] = (u8)((3 * cs[i] + cs[i + 1] + 7) >> 4);
-      }
+      h2_triangle(cs, tmp, n, g_vk2[0], g_vk2[1], 8, 7, 4);
     } else {
       /* h2v1: triangle filter on one row */
-      u16 *cs2 = cs;
-      int i = 0;
-      for (; i < n; i++) cs2[i] = near[i];
-      cs2[-1] = cs2[0];
-      cs2[n] = cs2[n - 1];
-      v128_t r1 = g_vk2[2], r2 = g_vk2[3];
-      i = 0;
-      for (; i + 8 <= n; i += 8) {
-        v128_t m = wasm_v128_load(cs2 + i), p = wasm_v128_load(cs2 + i - 1), nx = wasm_v128_load(cs2 + i + 1);
-        v128_t m3 = wasm_i16x8_add(m, wasm_i16x8_shl(m, 1));
-        v128_t ev = wasm_u16x8_shr(wasm_i16x8_add(wasm_i16x8_add(m3, p), r1), 2);
-        v128_t od = wasm_u16x8_shr(wasm_i16x8_add(wasm_i16x8_add(m3, nx), r2), 2);
-        wasm_v128_store(tmp + 2 * i, wasm_v128_or(ev, wasm_i16x8_shl(od, 8)));
-      }
-      for (; i < n; i++) {
-        tmp[2 * i] = (u8)((3 * cs2[i] + cs2[i - 1] + 1) >> 2);
-        tmp[2 * i + 1] = (u8)((3 * cs2[i] + cs2[i + 1] + 2) >> 2);
-      }
+      for (int i = 0; i < n; i++) cs[i] = near[i];
+      h2_triangle(cs, tmp, n, g_vk2[2], g_vk2[3], 1, 2, 2);
     }
     return tmp;
   }
